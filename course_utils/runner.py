@@ -1,0 +1,97 @@
+"""Execute lesson notebooks top to bottom in fresh kernels and report how long each took.
+
+    python -m course_utils.runner                     # every lesson, full mode, into build/executed
+    python -m course_utils.runner --quick             # quick mode (COURSE_QUICK=1)
+    python -m course_utils.runner --in-place NB.ipynb # refresh a notebook's stored outputs
+
+Progress bars are switched off (COURSE_PROGRESS=0) so stored outputs are repeatable.
+"""
+import argparse
+import os
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+
+from .settings import REPO_ROOT
+
+NOTEBOOKS = REPO_ROOT / "notebooks"
+
+
+def lesson_notebooks(root: Path = NOTEBOOKS) -> list[Path]:
+    """Every lesson's source notebook, in lesson order."""
+    return sorted(p for p in root.glob("*/*.ipynb") if ".ipynb_checkpoints" not in p.parts)
+
+
+@contextmanager
+def _environment(quick: bool):
+    saved = dict(os.environ)
+    os.environ["COURSE_PROGRESS"] = "0"
+    if quick:
+        os.environ["COURSE_QUICK"] = "1"
+    else:
+        os.environ.pop("COURSE_QUICK", None)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def execute_notebook(path: Path, quick: bool = False, timeout: int = 600):
+    """Run ``path`` in a fresh kernel in its own folder; return (notebook, seconds, error)."""
+    try:
+        nb = nbformat.read(path, as_version=4)
+    except Exception as error:  # not JSON, not a notebook
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+        return None, 0.0, f"cannot read notebook: {type(error).__name__} {first_line}"
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    start = time.perf_counter()
+    error = None
+    with _environment(quick):
+        try:
+            client.execute()
+        except CellExecutionError as failure:
+            error = f"{failure.ename}: {failure.evalue}"
+        except (CellTimeoutError, DeadKernelError) as failure:
+            error = f"{type(failure).__name__}: {failure}"
+    return nb, time.perf_counter() - start, error
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="default: every lesson")
+    parser.add_argument("--quick", action="store_true", help="quick mode (COURSE_QUICK=1)")
+    parser.add_argument("--in-place", action="store_true", help="overwrite the notebooks")
+    parser.add_argument("--output-dir", type=Path, default=REPO_ROOT / "build" / "executed")
+    parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    args = parser.parse_args(argv)
+    paths = args.notebooks or lesson_notebooks()
+    if not paths:
+        print("No lesson notebooks found under notebooks/")
+        return 0
+    mode = "quick" if args.quick else "full"
+    failures, total = 0, 0.0
+    print(f"Executing {len(paths)} notebook(s) in {mode} mode")
+    for path in paths:
+        nb, seconds, error = execute_notebook(path, args.quick, args.timeout)
+        total += seconds
+        if nb is not None and error is None:
+            target = path if args.in_place else args.output_dir / path.parent.name / path.name
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nbformat.write(nb, target)
+        status = "ok" if error is None else f"FAILED: {error}"
+        failures += error is not None
+        print(f"  {path.relative_to(REPO_ROOT) if path.is_relative_to(REPO_ROOT) else path}"
+              f"  {seconds:6.1f} s  {status}", flush=True)
+    print(f"Total {total:.1f} s, {failures} failure(s)")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,243 @@
+"""One fit/evaluate loop for every lesson.
+
+Data can be a pair ``(X, y)`` of tensors or arrays (preloaded once onto the device and sliced
+into batches: no per-sample work on the hot path) or a ``DataLoader``. The loss reported for an
+epoch is the mean over samples, whatever the batch sizes.
+"""
+import copy
+import math
+import os
+import sys
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
+
+from .device import pick_device
+from .tasks import check_batch, count_correct, predicted_classes
+
+
+@dataclass
+class History:
+    """Per-epoch metrics of a ``fit`` run (accuracies are fractions, or None)."""
+
+    train_loss: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    train_acc: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
+    best_epoch: int | None = None
+
+    def __len__(self):
+        return len(self.train_loss)
+
+    def to_frame(self):
+        """The history as a pandas DataFrame indexed by epoch (1-based)."""
+        import pandas as pd
+
+        columns = {k: getattr(self, k) for k in ("train_loss", "val_loss", "train_acc", "val_acc")}
+        columns = {k: v for k, v in columns.items() if v and any(x is not None for x in v)}
+        return pd.DataFrame(columns, index=pd.RangeIndex(1, len(self) + 1, name="epoch"))
+
+
+def _as_tensor(a):
+    return a if isinstance(a, torch.Tensor) else torch.as_tensor(np.asarray(a))
+
+
+def _batches(data, batch_size, device, generator=None):
+    """Yield (inputs, targets) batches on ``device`` from a DataLoader or an (X, y) pair."""
+    if isinstance(data, DataLoader):
+        for inputs, targets in data:
+            yield inputs.to(device), targets.to(device)
+        return
+    X, y = data
+    n = len(X)
+    order = torch.randperm(n, generator=generator, device="cpu").to(X.device) \
+        if generator is not None else None
+    for start in range(0, n, batch_size):
+        if order is None:
+            yield X[start:start + batch_size], y[start:start + batch_size]
+        else:
+            index = order[start:start + batch_size]
+            yield X[index], y[index]
+
+
+def _prepare(data, device):
+    if data is None or isinstance(data, DataLoader):
+        return data
+    X, y = data
+    X, y = _as_tensor(X), _as_tensor(y)
+    if X.is_floating_point() and X.dtype != torch.float32:
+        X = X.float()
+    if y.dtype == torch.float64:
+        y = y.float()
+    return X.to(device), y.to(device)
+
+
+def _n_samples(data):
+    return len(data.dataset) if isinstance(data, DataLoader) else len(data[0])
+
+
+def _run_epoch(model, data, loss_fn, batch_size, device, optimizer=None, generator=None):
+    """One pass over ``data``; trains when an optimizer is given. Returns (mean loss, accuracy)."""
+    training = optimizer is not None
+    total_loss, correct, seen, counted = 0.0, 0, 0, True
+    with torch.set_grad_enabled(training):
+        for i, (inputs, targets) in enumerate(_batches(data, batch_size, device, generator)):
+            outputs = model(inputs)
+            if i == 0:
+                check_batch(outputs, targets, loss_fn)
+            loss = loss_fn(outputs, targets)
+            if training:
+                optimizer.zero_grad(set_to_none=True)
+                loss.backward()
+                optimizer.step()
+            n = len(inputs)
+            total_loss += loss.item() * n  # the batch mean times its size: a per-sample sum
+            seen += n
+            batch_correct = count_correct(outputs.detach(), targets, loss_fn)
+            if batch_correct is None:
+                counted = False
+            else:
+                correct += batch_correct
+    if seen == 0:
+        raise ValueError("no samples to iterate over: the data is empty")
+    return total_loss / seen, (correct / seen if counted else None)
+
+
+def _progress_enabled(progress):
+    if progress is not None:
+        return bool(progress)
+    if os.environ.get("COURSE_PROGRESS", "").strip() == "0" or os.environ.get("CI"):
+        return False
+    return "ipykernel" in sys.modules or sys.stderr.isatty()
+
+
+def _model_device(model):
+    parameter = next(model.parameters(), None)
+    return parameter.device if parameter is not None else torch.device("cpu")
+
+
+def fit(model, train_data, val_data=None, *, loss_fn, optimizer, epochs, batch_size=64,
+        device=None, seed=0, keep_best=True, progress=None, callbacks=(), checkpoint=None,
+        resume=False, verbose=True):
+    """Train ``model`` for ``epochs`` and return its :class:`History`.
+
+    - ``keep_best``: with validation data, restore the weights of the epoch with the lowest
+      validation loss at the end (``History.best_epoch`` says which).
+    - ``callbacks``: callables ``cb(history)`` run after each epoch (e.g. a live plot).
+    - ``checkpoint``: a path written after every epoch; with ``resume=True`` an existing
+      checkpoint is loaded and training continues after its last epoch.
+    - Each epoch reseeds from ``seed`` and the epoch number, so a resumed run repeats an
+      uninterrupted one exactly.
+    """
+    from .checkpoints import load_checkpoint, save_checkpoint
+
+    device = torch.device(device) if device is not None else pick_device()
+    model.to(device)
+    train_data, val_data = _prepare(train_data, device), _prepare(val_data, device)
+    history, start = History(), 0
+    if checkpoint is not None and resume and os.path.exists(checkpoint):
+        start, history = load_checkpoint(checkpoint, model, optimizer)
+        if verbose:
+            print(f"Resumed from {checkpoint} after epoch {start}")
+    best_loss = min((v for v in history.val_loss if v is not None), default=math.inf)
+    best_state = copy.deepcopy(model.state_dict()) if history.best_epoch else None
+    bar = tqdm(range(start, epochs), desc="Training", unit="epoch",
+               disable=not _progress_enabled(progress), initial=start, total=epochs)
+    for epoch in bar:
+        torch.manual_seed(seed * 100_003 + epoch)  # dropout and any other model randomness
+        generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
+        model.train()
+        loss, acc = _run_epoch(model, train_data, loss_fn, batch_size, device, optimizer,
+                               generator)
+        history.train_loss.append(loss)
+        history.train_acc.append(acc)
+        if val_data is not None:
+            metrics = evaluate(model, *_pair(val_data), loss_fn=loss_fn, device=device)
+            history.val_loss.append(metrics["loss"])
+            history.val_acc.append(metrics["accuracy"])
+            if metrics["loss"] < best_loss:
+                best_loss, history.best_epoch = metrics["loss"], epoch + 1
+                best_state = copy.deepcopy(model.state_dict()) if keep_best else None
+        bar.set_postfix(_postfix(history))
+        if checkpoint is not None:
+            save_checkpoint(checkpoint, model, optimizer, epoch + 1, history)
+        for callback in callbacks:
+            callback(history)
+    bar.close()
+    if keep_best and best_state is not None:
+        model.load_state_dict(best_state)
+    if verbose and len(history):
+        print(summarize(history))
+    return history
+
+
+def _pair(data):
+    return (data, None) if isinstance(data, DataLoader) else data
+
+
+def _postfix(history):
+    post = {"loss": f"{history.train_loss[-1]:.4f}"}
+    if history.val_loss:
+        post["val_loss"] = f"{history.val_loss[-1]:.4f}"
+    return post
+
+
+def _fmt_acc(acc):
+    return "" if acc is None else f", accuracy {100 * acc:.1f}%"
+
+
+def summarize(history: History) -> str:
+    """One line with the last epoch's metrics and the best epoch."""
+    last = len(history)
+    text = f"Epoch {last}: train loss {history.train_loss[-1]:.4f}{_fmt_acc(history.train_acc[-1])}"
+    if history.val_loss:
+        text += f" | validation loss {history.val_loss[-1]:.4f}{_fmt_acc(history.val_acc[-1])}"
+    if history.best_epoch:
+        b = history.best_epoch - 1
+        text += (f" | best epoch {history.best_epoch}: validation loss {history.val_loss[b]:.4f}"
+                 f"{_fmt_acc(history.val_acc[b])}")
+    return text
+
+
+def evaluate(model, X, y=None, *, loss_fn, batch_size=1024, device=None):
+    """Mean per-sample loss and accuracy (None where it means nothing) of ``model`` on (X, y).
+
+    ``X`` may also be a DataLoader (then leave ``y`` out).
+    """
+    device = torch.device(device) if device is not None else _model_device(model)
+    data = X if isinstance(X, DataLoader) else _prepare((X, y), device)
+    was_training = model.training
+    model.eval()
+    try:
+        loss, acc = _run_epoch(model, data, loss_fn, batch_size, device)
+    finally:
+        model.train(was_training)
+    return {"loss": loss, "accuracy": acc}
+
+
+@torch.no_grad()
+def predict(model, X, loss_fn=None, batch_size=1024, device=None):
+    """Predicted classes for ``X`` (argmax for several outputs, a threshold for one), on the CPU.
+
+    With one output column the threshold is 0 for logits (the default and BCEWithLogitsLoss)
+    and 0.5 for probabilities or regression onto 0/1 targets.
+    """
+    return predicted_classes(predict_outputs(model, X, batch_size, device), loss_fn)
+
+
+@torch.no_grad()
+def predict_outputs(model, X, batch_size=1024, device=None):
+    """The model's raw outputs for ``X`` in evaluation mode, on the CPU."""
+    device = torch.device(device) if device is not None else _model_device(model)
+    X = _as_tensor(X)
+    X = X.float() if X.is_floating_point() else X
+    was_training = model.training
+    model.eval()
+    try:
+        chunks = [model(X[i:i + batch_size].to(device)).cpu() for i in range(0, len(X), batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(chunks)

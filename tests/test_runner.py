@@ -1,0 +1,33 @@
+"""The notebook runner behind `make course`."""
+import nbformat
+from nbformat.v4 import new_code_cell, new_notebook
+
+from course_utils import runner
+
+
+def _write(path, *sources):
+    nb = new_notebook(cells=[new_code_cell(s) for s in sources])
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nbformat.write(nb, path)
+    return path
+
+
+def test_executes_in_quick_mode_with_progress_bars_off(tmp_path):
+    path = _write(tmp_path / "ok.ipynb", "import os\nprint(os.environ['COURSE_QUICK'], "
+                  "os.environ['COURSE_PROGRESS'], os.getcwd())")
+    nb, seconds, error = runner.execute_notebook(path, quick=True)
+    assert error is None and seconds > 0
+    assert nb.cells[0].outputs[0]["text"].split() == ["1", "0", str(tmp_path)]
+
+
+def test_failures_are_one_line_and_the_batch_goes_on(tmp_path, capsys):
+    broken = tmp_path / "broken.ipynb"
+    broken.write_text("{not json")
+    failing = _write(tmp_path / "fails.ipynb", "raise ValueError('boom')")
+    fine = _write(tmp_path / "fine.ipynb", "print('fine')")
+    code = runner.main([str(broken), str(failing), str(fine), "--output-dir", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "cannot read notebook" in out and "ValueError: boom" in out
+    assert "2 failure(s)" in out
+    assert (tmp_path / "out" / tmp_path.name / "fine.ipynb").exists()
