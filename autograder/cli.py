@@ -1,0 +1,192 @@
+"""``python -m autograder <command>`` (or ``course-grade``): the instructor workflow.
+
+Exit status 0 unless the instructor has something to fix (bad arguments, a broken source
+notebook, a reference solution below full marks); a broken submission never stops a batch.
+"""
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from autograder.course import Course, InstructorError
+
+COMMANDS = ("release", "autograde", "feedback", "export", "demo")
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="python -m autograder", description=__doc__.split("\n")[0])
+    parser.add_argument("--course-dir", type=Path, default=None,
+                        help="nbgrader course root holding release/, submitted/, gradebook.db ... "
+                             "(default: the repository root)")
+    parser.add_argument("--source", type=Path, default=None,
+                        help="folder of lesson folders (default: <course-dir>/notebooks)")
+    parser.add_argument("--timeout", type=int, default=None,
+                        help="seconds a cell may run before it is interrupted "
+                             "(default: $COURSE_CELL_TIMEOUT or 300)")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    release = commands.add_parser("release", help="check and generate the student version")
+    release.add_argument("lessons", nargs="*", metavar="LESSON", help="default: all lessons")
+    release.add_argument("--no-check", action="store_true",
+                         help="skip running the reference solution and the unanswered release")
+
+    grade = commands.add_parser("autograde", help="grade submitted notebooks")
+    grade.add_argument("lessons", nargs="*", metavar="LESSON", help="default: all lessons")
+    grade.add_argument("--submissions", type=Path,
+                       help="folder of <student>.ipynb files to import first (needs --lesson)")
+    grade.add_argument("--lesson", help="the lesson the --submissions folder belongs to")
+    grade.add_argument("--student", action="append", default=None,
+                       help="grade only this student (repeatable)")
+    grade.add_argument("--workers", type=int, default=1, help="grade on N cores (default 1)")
+
+    feedback = commands.add_parser("feedback", help="write HTML feedback for graded submissions")
+    feedback.add_argument("lessons", nargs="*", metavar="LESSON", help="default: all lessons")
+
+    commands.add_parser("export", help="write grades.csv and print the grade table")
+
+    demo = commands.add_parser("demo", help="run the pipeline on the reference solutions")
+    demo.add_argument("lessons", nargs="*", metavar="LESSON", help="default: all lessons")
+    demo.add_argument("--workers", type=int, default=1)
+    return parser
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    _silence_nbgrader_internal_warnings()
+    try:
+        course = _course(args)
+        return COMMAND_RUNNERS[args.command](course, args)
+    except InstructorError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+def _silence_nbgrader_internal_warnings():
+    """nbgrader's gradebook code triggers SQLAlchemy autoflush warnings on every submission."""
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)
+
+
+def _course(args):
+    root = args.course_dir
+    if root is not None and not root.is_dir():
+        raise InstructorError(f"--course-dir {root} is not a folder")
+    if args.timeout is not None and args.timeout <= 0:
+        raise InstructorError("--timeout must be a positive number of seconds")
+    course = Course.at(root, args.source, args.timeout)
+    if not course.source.is_dir():
+        raise InstructorError(f"no lesson folder {course.source} (use --source)")
+    return course
+
+
+def run_release(course, args):
+    from autograder.release import release
+
+    print(f"release ({course.root}):")
+    failed = release(course, args.lessons, check=not args.no_check)
+    return 1 if failed else 0
+
+
+def run_autograde(course, args):
+    from autograder.grading import autograde
+    from autograder.submissions import import_flat_folder
+
+    if args.workers < 1:
+        raise InstructorError("--workers must be at least 1")
+    lessons = args.lessons
+    students = args.student
+    if args.submissions is not None:
+        if not args.lesson:
+            raise InstructorError("--submissions needs --lesson LESSON")
+        if not args.submissions.is_dir():
+            raise InstructorError(f"--submissions {args.submissions} is not a folder")
+        course.check_lessons([args.lesson])
+        print(f"import {args.submissions} as {args.lesson}:")
+        imported = import_flat_folder(course, args.submissions, args.lesson)
+        print(f"  imported {len(imported)} submission(s)")
+        lessons = [args.lesson]
+        students = students or imported
+    elif args.lesson:
+        lessons = [args.lesson]
+    if lessons:
+        lessons = course.check_lessons(lessons)
+        _require_released(course, lessons)
+    else:
+        lessons = [lesson for lesson in course.check_lessons([]) if _is_released(course, lesson)]
+    total, seconds = 0, 0.0
+    for lesson in lessons:
+        todo = course.students(lesson) if students is None else [
+            s for s in students if s in course.students(lesson)]
+        if not todo:
+            print(f"{lesson}: no submissions")
+            continue
+        print(f"{lesson}: grading {len(todo)} submission(s) with {args.workers} worker(s)")
+        outcomes, elapsed = autograde(course, lesson, todo, workers=args.workers)
+        total += len(outcomes)
+        seconds += elapsed
+    if total:
+        print(f"graded {total} submission(s) in {seconds:.1f} s: "
+              f"{60 * total / max(seconds, 1e-9):.1f} submissions/minute with {args.workers} worker(s)")
+    return 0
+
+
+def _require_released(course, lessons):
+    from nbgrader.api import Gradebook, MissingEntry
+
+    if not course.db_path.exists():
+        raise InstructorError(f"no gradebook in {course.root}: run release first")
+    with Gradebook(course.db_url) as gb:
+        for lesson in lessons:
+            try:
+                gb.find_assignment(lesson)
+            except MissingEntry:
+                raise InstructorError(f"{lesson} is not released yet: run release {lesson}") from None
+
+
+def _is_released(course, lesson):
+    try:
+        _require_released(course, [lesson])
+    except InstructorError:
+        return False
+    return True
+
+
+def run_feedback(course, args):
+    from autograder.feedback import feedback
+
+    lessons = course.check_lessons(args.lessons)
+    written = feedback(course, lessons)
+    print(f"wrote {written} feedback report(s)")
+    return 0
+
+
+def run_export(course, args):
+    from autograder.export import export
+
+    if not course.db_path.exists():
+        raise InstructorError(f"no gradebook in {course.root}: nothing to export")
+    export(course)
+    return 0
+
+
+def run_demo(course, args):
+    from autograder.demo import demo
+
+    print(f"demo in {course.root} (COURSE_QUICK={os.environ.get('COURSE_QUICK', '')})")
+    below_full = demo(course, args.lessons, workers=args.workers)
+    return 1 if below_full else 0
+
+
+COMMAND_RUNNERS = {
+    "release": run_release,
+    "autograde": run_autograde,
+    "feedback": run_feedback,
+    "export": run_export,
+    "demo": run_demo,
+}

@@ -1,0 +1,141 @@
+"""The course directory: lessons, nbgrader folders and the nbgrader configuration."""
+import logging
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from traitlets.config import Config
+from traitlets.config.loader import PyFileConfigLoader
+
+AUTOGRADER_DIR = Path(__file__).resolve().parent
+REPO_ROOT = AUTOGRADER_DIR.parent
+LESSON_PATTERN = re.compile(r"^\d+-[A-Za-z0-9][A-Za-z0-9_-]*$")
+
+
+class InstructorError(Exception):
+    """A mistake by the instructor (bad argument, broken source notebook): exit non-zero."""
+
+
+def ensure_venv_on_path():
+    """nbgrader runs the `alembic` script of its own environment; put that on PATH."""
+    bin_dir = str(Path(sys.executable).parent)
+    if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+        os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def quiet_logger(name, logfile=None):
+    """A logger for nbgrader's chatter that never reaches the terminal."""
+    log = logging.getLogger(f"autograder.nbgrader.{name}")
+    log.propagate = False
+    log.setLevel(logging.INFO)
+    for handler in list(log.handlers):
+        log.removeHandler(handler)
+        handler.close()
+    log.addHandler(logging.FileHandler(logfile) if logfile else logging.NullHandler())
+    return log
+
+
+@dataclass
+class Course:
+    """An nbgrader course directory whose source notebooks live in ``source``."""
+
+    root: Path
+    source: Path
+    timeout: int | None = None
+
+    @classmethod
+    def at(cls, root=None, source=None, timeout=None):
+        root = Path(root or REPO_ROOT).resolve()
+        source = Path(source).resolve() if source else root / "notebooks"
+        return cls(root=root, source=source, timeout=timeout)
+
+    @property
+    def db_path(self):
+        return self.root / "gradebook.db"
+
+    @property
+    def db_url(self):
+        return f"sqlite:///{self.db_path}"
+
+    @property
+    def log_dir(self):
+        path = self.root / "build" / "autograder-logs"
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def lessons(self):
+        """Lesson ids (``01-loss-functions``): folders of ``source`` holding a notebook."""
+        if not self.source.is_dir():
+            return []
+        return sorted(
+            path.name for path in self.source.iterdir()
+            if path.is_dir() and LESSON_PATTERN.match(path.name) and any(path.glob("*.ipynb")))
+
+    def check_lessons(self, lessons):
+        """Return the requested lessons (all when none), failing on unknown names."""
+        known = self.lessons()
+        if not known:
+            raise InstructorError(f"no lessons found in {self.source}")
+        unknown = [lesson for lesson in lessons if lesson not in known]
+        if unknown:
+            raise InstructorError(
+                f"unknown lesson(s) {', '.join(unknown)}; known: {', '.join(known)}")
+        return list(lessons) or known
+
+    def notebook_name(self, lesson):
+        """The lesson's notebook name without .ipynb (``<slug>`` for ``NN-<slug>``)."""
+        folder = self.source / lesson
+        slug = lesson.split("-", 1)[1]
+        if (folder / f"{slug}.ipynb").exists():
+            return slug
+        found = sorted(folder.glob("*.ipynb"))
+        if len(found) != 1:
+            raise InstructorError(f"{lesson}: expected {slug}.ipynb in {folder}")
+        return found[0].stem
+
+    def source_notebook(self, lesson):
+        return self.source / lesson / f"{self.notebook_name(lesson)}.ipynb"
+
+    def release_notebook(self, lesson):
+        return self.root / "release" / lesson / f"{self.notebook_name(lesson)}.ipynb"
+
+    def submitted_dir(self, student, lesson):
+        return self.root / "submitted" / student / lesson
+
+    def submitted_notebook(self, student, lesson):
+        return self.submitted_dir(student, lesson) / f"{self.notebook_name(lesson)}.ipynb"
+
+    def autograded_notebook(self, student, lesson):
+        return self.root / "autograded" / student / lesson / f"{self.notebook_name(lesson)}.ipynb"
+
+    def feedback_html(self, student, lesson):
+        return self.root / "feedback" / student / lesson / f"{self.notebook_name(lesson)}.html"
+
+    def students(self, lesson):
+        """Students with a folder for ``lesson`` in submitted/."""
+        submitted = self.root / "submitted"
+        if not submitted.is_dir():
+            return []
+        return sorted(path.parent.name for path in submitted.glob(f"*/{lesson}") if path.is_dir())
+
+    def config(self, db_url=None):
+        """The traitlets config of autograder/nbgrader_config.py for this course."""
+        ensure_venv_on_path()
+        config = PyFileConfigLoader("nbgrader_config.py", path=str(AUTOGRADER_DIR)).load_config()
+        overrides = Config()
+        overrides.CourseDirectory.root = str(self.root)
+        # nbgrader builds regexes from this path unescaped when absolute: prefer relative.
+        overrides.CourseDirectory.source_directory = os.path.relpath(self.source, self.root) \
+            if self.source.is_relative_to(self.root) else str(self.source)
+        overrides.CourseDirectory.db_url = db_url or self.db_url
+        if self.timeout:
+            overrides.Execute.timeout = int(self.timeout)
+        config.merge(overrides)
+        return config
+
+    def coursedir(self, db_url=None, **ids):
+        from nbgrader.coursedir import CourseDirectory
+
+        return CourseDirectory(config=self.config(db_url), **ids)

@@ -1,0 +1,79 @@
+# nbgrader configuration for the course, read by `python -m autograder` and, through the
+# root-level nbgrader_config.py, by the plain `nbgrader` command line and formgrader.
+import os
+
+from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
+from nbgrader.preprocessors import (
+    AssignLatePenalties, CheckCellMetadata, ClearOutput, GetGrades, IgnorePattern, LimitOutput,
+    OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+
+from autograder.preprocessors import (
+    DeduplicateIdsCompletely, ExecuteSurvivingKernelDeath, HideHiddenTests, TruncateLongOutputs)
+
+c = get_config()  # noqa: F821 (injected by the traitlets config loader)
+
+# Course layout: assignments are notebooks/<NN-slug>/<slug>.ipynb below the course root
+# (CourseDirectory.root defaults to the working directory; `python -m autograder --course-dir`
+# sets it). release/, submitted/, autograded/, feedback/ and gradebook.db live in the root.
+c.CourseDirectory.course_id = "mlp-course"
+c.CourseDirectory.source_directory = "notebooks"
+
+# Execution: one kernel per submission, `python3` from the interpreter running nbgrader
+# (the kernelspec launches "python", which jupyter_client maps to sys.executable).
+c.Execute.kernel_name = "python3"
+c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", "300"))  # seconds per cell
+c.Execute.startup_timeout = 120
+c.Execute.interrupt_on_timeout = True
+c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
+# After a cell's reply, nbclient waits iopub_timeout seconds for its last outputs, and
+# nbgrader turns a late output into a failed submission. Long tracebacks (RecursionError)
+# on a busy machine arrive late: wait longer and never fail for it. A cell that raised is
+# still graded as failed: nbgrader adds the error from the execute reply itself.
+c.Execute.iopub_timeout = 30
+c.Execute.raise_on_iopub_timeout = False
+
+# nbgrader gives a test cell zero points when it wrote anything to stderr
+# (nbgrader.utils.determine_grade). IgnorePattern drops the stderr chunks matching this
+# pattern before grading: Python warnings, tqdm progress bars and logging records.
+c.IgnorePattern.enabled = True
+c.IgnorePattern.pattern = (
+    r"(?im)(warn"                                  # UserWarning: ..., warnings.warn(...)
+    r"|^\s*\d+%\|"                                 # tqdm bar: " 40%|####      |"
+    r"|\d+(?:\.\d+)?\s?(?:it/s|s/it)"              # tqdm rate
+    r"|^(?:DEBUG|INFO|WARNING)[:\s])"              # logging records
+)
+
+# Huge outputs: nbgrader keeps at most LimitOutput.max_lines stream lines and
+# LimitOutput.max_traceback traceback lines per cell; TruncateLongOutputs caps characters
+# (a single enormous line passes the line limit).
+c.LimitOutput.max_lines = 1000
+c.LimitOutput.max_traceback = 100
+c.TruncateLongOutputs.max_chars = 100_000
+
+# Autograde = nbgrader's default pipeline with a kernel crash failing only the cells from the
+# crash on (instead of the whole submission) and a character cap on outputs.
+c.Autograde.autograde_preprocessors = [
+    ExecuteSurvivingKernelDeath,
+    IgnorePattern,
+    ClearMetadataPreprocessor,
+    LimitOutput,
+    TruncateLongOutputs,
+    SaveAutoGrades,
+    AssignLatePenalties,
+    CheckCellMetadata,
+]
+# A deleted test cell is put back (from the gradebook) and run, instead of scoring nothing.
+# DeduplicateIdsCompletely works around an nbgrader crash when a student duplicated a
+# graded cell and add_missing_cells is on.
+c.OverwriteCells.add_missing_cells = True
+c.Autograde.sanitize_preprocessors = [
+    ClearOutput,
+    DeduplicateIdsCompletely,
+    OverwriteKernelspec,
+    OverwriteCells,
+    CheckCellMetadata,
+]
+
+# Feedback: the autograded notebook holds the hidden tests again; strip them, and any echo
+# of them in outputs, from the HTML reports.
+c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -1,0 +1,88 @@
+"""Generate the student version of lessons, after checking that their tests work.
+
+The check runs the real pipeline in a scratch course: the source notebook (the reference
+solution) must get full marks and the unanswered release must get zero. nbgrader's own
+``validate`` is not used: it exits 0 even when validation fails and ignores hidden tests.
+"""
+import shutil
+import tempfile
+from pathlib import Path
+
+from autograder.course import Course, InstructorError, quiet_logger
+from autograder.grading import autograde, failed_test_cells
+
+
+def generate_assignment(course, lesson):
+    """nbgrader generate_assignment for one lesson (overwrites an earlier release)."""
+    from nbgrader.converters import GenerateAssignment
+    from nbgrader.utils import capture_log
+
+    coursedir = course.coursedir(assignment_id=lesson)
+    log = quiet_logger(f"release.{lesson}", course.log_dir / f"release-{lesson}.log")
+    app = GenerateAssignment(coursedir=coursedir, config=coursedir.config, log=log)
+    app.force = True
+    app.create_assignment = True
+    result = capture_log(app)
+    if not result["success"]:
+        raise InstructorError(
+            f"{lesson}: nbgrader generate_assignment failed: {_first_error(result)}")
+
+
+def check_lesson(course, lesson):
+    """Return (reference outcome, unanswered outcome) from a scratch course."""
+    with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
+        root = Path(scratch)
+        (root / "notebooks").symlink_to(course.source, target_is_directory=True)
+        trial = Course(root=root, source=root / "notebooks", timeout=course.timeout)
+        generate_assignment(trial, lesson)
+        for student, notebook in (("reference", trial.source_notebook(lesson)),
+                                  ("unanswered", trial.release_notebook(lesson))):
+            trial.submitted_dir(student, lesson).mkdir(parents=True)
+            shutil.copyfile(notebook, trial.submitted_notebook(student, lesson))
+        reference, unanswered = autograde(
+            trial, lesson, ["reference", "unanswered"], say=lambda line: None)[0]
+        reference.notes += failed_test_cells(trial.autograded_notebook("reference", lesson))
+    return reference, unanswered
+
+
+def release(course, lessons, check=True, say=print):
+    """Release each lesson; returns the lessons that could not be released."""
+    failed = []
+    for lesson in course.check_lessons(lessons):
+        try:
+            summary = ""
+            if check:
+                reference, unanswered = check_lesson(course, lesson)
+                _require_sound_tests(lesson, reference, unanswered)
+                summary = (f" (reference {reference.score:g}/{reference.auto_max:g},"
+                           f" unanswered {unanswered.score:g}/{unanswered.auto_max:g})")
+            generate_assignment(course, lesson)
+            say(f"  {lesson}: released {course.release_notebook(lesson).relative_to(course.root)}{summary}")
+        except InstructorError as error:
+            say(f"  {lesson}: NOT RELEASED - {error}")
+            failed.append(lesson)
+    return failed
+
+
+def _require_sound_tests(lesson, reference, unanswered):
+    if reference.problem:
+        raise InstructorError(f"the source notebook could not be graded: {reference.problem}")
+    if reference.auto_max == 0:
+        raise InstructorError("the source notebook has no autograded test cells")
+    if reference.score < reference.auto_max:
+        notes = f" [{'; '.join(reference.notes)}]" if reference.notes else ""
+        raise InstructorError(
+            f"the source notebook fails its own tests: {reference.score:g}/{reference.auto_max:g}"
+            f"{notes}")
+    if unanswered.score > 0:
+        raise InstructorError(
+            f"the unanswered release already scores {unanswered.score:g}/{unanswered.auto_max:g}:"
+            " some tests pass without an answer")
+
+
+def _first_error(result):
+    for line in (result.get("log") or "").splitlines():
+        if line.startswith("[ERROR]"):
+            return line[len("[ERROR]"):].strip()
+    lines = (result.get("error") or "unknown error").strip().splitlines()
+    return lines[-1] if lines else "unknown error"

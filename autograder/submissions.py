@@ -1,0 +1,60 @@
+"""Bring submissions into nbgrader's ``submitted/<student>/<lesson>/`` layout and check them."""
+import datetime
+import json
+import re
+import shutil
+import unicodedata
+
+import nbformat
+
+
+def sanitize_student_id(name):
+    """A safe student id from a file name: ASCII letters, digits, ``_`` and ``-``, lower case."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9_-]+", "-", ascii_name.lower()).strip("-_")
+
+
+def import_flat_folder(course, folder, lesson, say=print):
+    """Copy ``<folder>/<student>.ipynb`` files (an LMS download) into submitted/.
+
+    The student id comes from the file name; the file's modification time becomes
+    nbgrader's timestamp.txt. Returns the imported student ids.
+    """
+    imported = {}
+    for path in sorted(folder.iterdir()):
+        if path.is_dir() or path.name.startswith("."):
+            continue
+        if path.suffix.lower() != ".ipynb":
+            say(f"  skipped {path.name}: not a .ipynb file")
+            continue
+        student = sanitize_student_id(path.stem)
+        if not student:
+            say(f"  skipped {path.name}: no usable student id in the file name")
+            continue
+        if student in imported:
+            say(f"  skipped {path.name}: student id '{student}' already taken by {imported[student]}")
+            continue
+        target = course.submitted_notebook(student, lesson)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+        mtime = datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.timezone.utc)
+        (target.parent / "timestamp.txt").write_text(mtime.isoformat())
+        imported[student] = path.name
+    return sorted(imported)
+
+
+def notebook_problem(path):
+    """Why a submitted notebook cannot be graded, or None when it can be read."""
+    if not path.exists():
+        others = sorted(p.name for p in path.parent.glob("*.ipynb"))
+        found = f" (found: {', '.join(others)})" if others else ""
+        return f"missing notebook: no {path.name} in {path.parent}{found}"
+    try:
+        nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
+    except (json.JSONDecodeError, nbformat.reader.NotJSONError) as error:
+        return f"not valid JSON ({str(error)[:200]})"
+    except UnicodeDecodeError:
+        return "not a text file"
+    except Exception as error:  # nbformat raises several unrelated types for broken notebooks
+        return f"not a valid notebook ({type(error).__name__}: {str(error).splitlines()[0][:200]})"
+    return None
