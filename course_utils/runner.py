@@ -31,6 +31,7 @@ def lesson_notebooks(root: Path = NOTEBOOKS) -> list[Path]:
 def _environment(quick: bool):
     saved = dict(os.environ)
     os.environ["COURSE_PROGRESS"] = "0"
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # kernels sharing cores must not spin
     if quick:
         os.environ["COURSE_QUICK"] = "1"
     else:

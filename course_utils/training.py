@@ -12,11 +12,13 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
+from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
 from .device import pick_device
-from .tasks import check_batch, count_correct, predicted_classes
+from .tasks import (BINARY_LOSSES, INDEX_LOSSES, REGRESSION_LOSSES, check_batch,
+                    predicted_classes)
 
 
 @dataclass
@@ -49,18 +51,18 @@ def _batches(data, batch_size, device, generator=None):
     """Yield (inputs, targets) batches on ``device`` from a DataLoader or an (X, y) pair."""
     if isinstance(data, DataLoader):
         for inputs, targets in data:
-            yield inputs.to(device), targets.to(device)
+            yield inputs.to(device, non_blocking=True), targets.to(device, non_blocking=True)
         return
     X, y = data
     n = len(X)
-    order = torch.randperm(n, generator=generator, device="cpu").to(X.device) \
-        if generator is not None else None
-    for start in range(0, n, batch_size):
-        if order is None:
+    if generator is None:
+        for start in range(0, n, batch_size):
             yield X[start:start + batch_size], y[start:start + batch_size]
-        else:
-            index = order[start:start + batch_size]
-            yield X[index], y[index]
+        return
+    order = torch.randperm(n, generator=generator).to(X.device)
+    for start in range(0, n, batch_size):
+        index = order[start:start + batch_size]
+        yield X.index_select(0, index), y.index_select(0, index)
 
 
 def _prepare(data, device):
@@ -80,30 +82,54 @@ def _n_samples(data):
 
 
 def _run_epoch(model, data, loss_fn, batch_size, device, optimizer=None, generator=None):
-    """One pass over ``data``; trains when an optimizer is given. Returns (mean loss, accuracy)."""
+    """One pass over ``data``; trains when an optimizer is given. Returns (mean loss, accuracy).
+
+    Batch losses and correct counts stay tensors until the epoch ends: reading a number out
+    of a tensor every batch would make the CPU wait for an accelerator each time.
+    """
     training = optimizer is not None
-    total_loss, correct, seen, counted = 0.0, 0, 0, True
+    losses, sizes, corrects, applies = [], [], [], []
     with torch.set_grad_enabled(training):
-        for i, (inputs, targets) in enumerate(_batches(data, batch_size, device, generator)):
+        for inputs, targets in _batches(data, batch_size, device, generator):
             outputs = model(inputs)
-            if i == 0:
+            if not sizes:
                 check_batch(outputs, targets, loss_fn)
             loss = loss_fn(outputs, targets)
             if training:
                 optimizer.zero_grad(set_to_none=True)
                 loss.backward()
                 optimizer.step()
-            n = len(inputs)
-            total_loss += loss.item() * n  # the batch mean times its size: a per-sample sum
-            seen += n
-            batch_correct = count_correct(outputs.detach(), targets, loss_fn)
-            if batch_correct is None:
-                counted = False
-            else:
-                correct += batch_correct
+            losses.append(loss.detach())
+            sizes.append(len(inputs))
+            correct, applicable = _correct_tensors(outputs.detach(), targets, loss_fn)
+            corrects.append(correct)
+            applies.append(applicable)
+    seen = sum(sizes)
     if seen == 0:
         raise ValueError("no samples to iterate over: the data is empty")
-    return total_loss / seen, (correct / seen if counted else None)
+    # the batch mean times its size is a per-sample sum, so uneven batches weigh right
+    total_loss = sum(value * n for value, n in zip(torch.stack(losses).tolist(), sizes))
+    checks = [a for a in applies if a is not None]
+    if any(c is None for c in corrects) or (checks and not bool(torch.stack(checks).all())):
+        return total_loss / seen, None
+    return total_loss / seen, int(torch.stack(corrects).sum()) / seen
+
+
+def _correct_tensors(outputs, targets, loss_fn):
+    """``tasks.count_correct`` without leaving the device: (count, applies) as tensors.
+
+    ``count`` is None where accuracy means nothing for ``loss_fn``; ``applies`` is None, or a
+    boolean tensor that is False when 0/1 labels were expected but real values came.
+    """
+    if isinstance(loss_fn, INDEX_LOSSES) and targets.dtype == torch.long:
+        return (outputs.argmax(dim=1) == targets).sum(), None
+    if isinstance(loss_fn, (nn.KLDivLoss, nn.CrossEntropyLoss)):  # distribution targets
+        return (outputs.argmax(dim=1) == targets.argmax(dim=1)).sum(), None
+    if isinstance(loss_fn, BINARY_LOSSES + REGRESSION_LOSSES):
+        labels = targets.reshape(-1)
+        applies = ((labels == 0) | (labels == 1)).all()
+        return (predicted_classes(outputs, loss_fn) == labels.long()).sum(), applies
+    return None, None
 
 
 def _progress_enabled(progress):
