@@ -67,17 +67,19 @@ def train_or_load(path, build, train, retrain=False):
     return model
 
 
-def save_checkpoint(path, model, optimizer, epoch, history):
-    """Write everything needed to resume training after ``epoch``."""
+def save_checkpoint(path, model, optimizer, epoch, history, best_state=None):
+    """Write everything needed to resume training after ``epoch``, including the weights of
+    the best epoch so far (``best_state``) that ``fit(keep_best=True)`` restores at the end."""
     _atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                  "epoch": epoch, "history": dataclasses.asdict(history)}, path)
+                  "epoch": epoch, "history": dataclasses.asdict(history),
+                  "best_state": best_state}, path)
 
 
 def load_checkpoint(path, model, optimizer):
-    """Restore model and optimizer state in place; return (epoch, History)."""
+    """Restore model and optimizer state in place; return (epoch, History, best weights)."""
     from .training import History
 
     saved = _read(path)
     model.load_state_dict(saved["model"])
     optimizer.load_state_dict(saved["optimizer"])
-    return saved["epoch"], History(**saved["history"])
+    return saved["epoch"], History(**saved["history"]), saved.get("best_state")

@@ -163,13 +163,12 @@ def fit(model, train_data, val_data=None, *, loss_fn, optimizer, epochs, batch_s
     device = torch.device(device) if device is not None else pick_device()
     model.to(device)
     train_data, val_data = _prepare(train_data, device), _prepare(val_data, device)
-    history, start = History(), 0
+    history, start, best_state = History(), 0, None
     if checkpoint is not None and resume and os.path.exists(checkpoint):
-        start, history = load_checkpoint(checkpoint, model, optimizer)
+        start, history, best_state = load_checkpoint(checkpoint, model, optimizer)
         if verbose:
             print(f"Resumed from {checkpoint} after epoch {start}")
     best_loss = min((v for v in history.val_loss if v is not None), default=math.inf)
-    best_state = copy.deepcopy(model.state_dict()) if history.best_epoch else None
     bar = tqdm(range(start, epochs), desc="Training", unit="epoch",
                disable=not _progress_enabled(progress), initial=start, total=epochs)
     for epoch in bar:
@@ -189,7 +188,7 @@ def fit(model, train_data, val_data=None, *, loss_fn, optimizer, epochs, batch_s
                 best_state = copy.deepcopy(model.state_dict()) if keep_best else None
         bar.set_postfix(_postfix(history))
         if checkpoint is not None:
-            save_checkpoint(checkpoint, model, optimizer, epoch + 1, history)
+            save_checkpoint(checkpoint, model, optimizer, epoch + 1, history, best_state)
         for callback in callbacks:
             callback(history)
     bar.close()

@@ -57,3 +57,28 @@ def test_resumed_training_repeats_an_uninterrupted_run(tmp_path):
     resumed_model, resumed = _run(6, path, True)
     assert len(resumed) == 6
     assert resumed.train_loss == pytest.approx(straight.train_loss, rel=1e-6)
+
+
+def test_resume_keeps_the_best_weights_from_before_the_interruption(tmp_path):
+    """The best epoch falls before the interruption: the resumed run must still restore it."""
+    torch.manual_seed(0)
+    X, y = torch.randn(200, 3), torch.randint(0, 2, (200,))
+
+    def run(epochs, resume):
+        seed_everything(0)
+        model = MLP(3, 16, 2)
+        # a learning rate far too high: validation loss is lowest early, then blows up
+        optimizer = torch.optim.SGD(model.parameters(), lr=5.0)
+        history = fit(model, (X, y), (X[:50], y[:50]), loss_fn=nn.CrossEntropyLoss(),
+                      optimizer=optimizer, epochs=epochs, batch_size=32, device="cpu",
+                      checkpoint=tmp_path / "ckpt.pt" if resume is not None else None,
+                      resume=bool(resume), keep_best=True, verbose=False)
+        return model, history
+
+    straight_model, straight = run(8, None)
+    run(7, False)  # interrupted after epoch 7
+    resumed_model, resumed = run(8, True)
+    assert straight.best_epoch < 7  # the best epoch comes before the interruption
+    assert resumed.best_epoch == straight.best_epoch
+    for a, b in zip(straight_model.state_dict().values(), resumed_model.state_dict().values()):
+        assert torch.allclose(a, b)
