@@ -3,6 +3,12 @@ import os
 
 import pytest
 
+from course_utils.reproducibility import pin_reference_kernels
+
+# nbval's kernels inherit this process's environment: compute with the CPU kernels the stored
+# outputs were made with (the runner pins the same ones), whatever this machine's CPU.
+pin_reference_kernels()
+
 
 def _official_mnist_configured() -> bool:
     folder = os.environ.get("COURSE_MNIST_DIR")

@@ -1,8 +1,21 @@
-"""One call that makes a run repeatable."""
+"""Make runs repeatable: seeds, and the CPU kernels that reference outputs are computed with."""
+import os
 import random
 
 import numpy as np
 import torch
+
+# BLAS and PyTorch pick their kernels by the processor's instruction set (AVX2, AVX-512...),
+# and kernels of different widths add in different orders, so the last digits of a result
+# depend on the CPU. Pinning them to AVX2, which nearly every x86-64 CPU of the last decade
+# has, makes the stored notebook outputs reproducible on any such machine. They must be set
+# before the libraries load: in the environment of the kernels that execute the notebooks.
+REFERENCE_CPU_KERNELS = {
+    "OPENBLAS_CORETYPE": "Haswell",  # NumPy/scikit-learn (OpenBLAS)
+    "ATEN_CPU_CAPABILITY": "avx2",   # PyTorch's own vectorized operators
+    "MKL_CBWR": "AVX2",              # PyTorch's matrix products (MKL)
+    "ONEDNN_MAX_CPU_ISA": "AVX2",    # PyTorch's convolutions (oneDNN)
+}
 
 
 def seed_everything(seed: int = 0) -> int:
@@ -11,3 +24,26 @@ def seed_everything(seed: int = 0) -> int:
     np.random.seed(seed)
     torch.manual_seed(seed)  # also seeds CUDA and MPS generators
     return seed
+
+
+def cpu_has_avx2() -> bool:
+    """True when the CPU reports AVX2 (read from /proc/cpuinfo; False where there is none)."""
+    try:
+        with open("/proc/cpuinfo") as info:
+            return any(line.startswith("flags") and " avx2" in line for line in info)
+    except OSError:
+        return False
+
+
+def pin_reference_kernels(environ=None, has_avx2=None) -> dict:
+    """Set ``REFERENCE_CPU_KERNELS`` in ``environ`` (default ``os.environ``) on AVX2 CPUs.
+
+    Values already set are kept, so a machine that needs its own setting keeps it. Returns
+    what was added. Elsewhere (no AVX2, not x86-64) the kernels cannot run: nothing is set.
+    """
+    environ = os.environ if environ is None else environ
+    if not (cpu_has_avx2() if has_avx2 is None else has_avx2):
+        return {}
+    added = {k: v for k, v in REFERENCE_CPU_KERNELS.items() if k not in environ}
+    environ.update(added)
+    return added

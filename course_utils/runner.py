@@ -4,7 +4,8 @@
     python -m course_utils.runner --quick             # quick mode (COURSE_QUICK=1)
     python -m course_utils.runner --in-place NB.ipynb # refresh a notebook's stored outputs
 
-Progress bars are switched off (COURSE_PROGRESS=0) so stored outputs are repeatable.
+Progress bars are switched off (COURSE_PROGRESS=0) and the CPU kernels pinned
+(``reproducibility.REFERENCE_CPU_KERNELS``) so stored outputs are repeatable.
 """
 import argparse
 import os
@@ -17,6 +18,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from .reproducibility import pin_reference_kernels
 from .settings import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -32,6 +34,7 @@ def _environment(quick: bool):
     saved = dict(os.environ)
     os.environ["COURSE_PROGRESS"] = "0"
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # kernels sharing cores must not spin
+    pin_reference_kernels()  # the stored outputs were computed with these CPU kernels
     if quick:
         os.environ["COURSE_QUICK"] = "1"
     else:

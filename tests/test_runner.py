@@ -1,8 +1,10 @@
 """The notebook runner behind `make course`."""
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from course_utils import runner
+from course_utils.reproducibility import cpu_has_avx2
 
 
 def _write(path, *sources):
@@ -31,3 +33,14 @@ def test_failures_are_one_line_and_the_batch_goes_on(tmp_path, capsys):
     assert "cannot read notebook" in out and "ValueError: boom" in out
     assert "2 failure(s)" in out
     assert (tmp_path / "out" / tmp_path.name / "fine.ipynb").exists()
+
+
+def test_kernels_compute_with_the_pinned_cpu_kernels(tmp_path, monkeypatch):
+    if not cpu_has_avx2():
+        pytest.skip("the pinned kernels need an AVX2 CPU")
+    monkeypatch.delenv("ATEN_CPU_CAPABILITY", raising=False)
+    path = _write(tmp_path / "kernels.ipynb", "import torch\n"
+                  "print(torch.backends.cpu.get_cpu_capability())")
+    nb, _, error = runner.execute_notebook(path)
+    assert error is None
+    assert nb.cells[0].outputs[0]["text"].strip() == "AVX2"

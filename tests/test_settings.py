@@ -6,7 +6,8 @@ import torch
 
 from course_utils import settings
 from course_utils.device import pick_device
-from course_utils.reproducibility import seed_everything
+from course_utils.reproducibility import (REFERENCE_CPU_KERNELS, pin_reference_kernels,
+                                          seed_everything)
 from course_utils.session import start_lesson
 
 
@@ -50,3 +51,14 @@ def test_start_lesson_prints_one_line(capsys, monkeypatch):
     monkeypatch.delenv("COURSE_QUICK", raising=False)
     assert start_lesson(seed=3) == torch.device("cpu")
     assert capsys.readouterr().out == "Device: cpu | quick mode: off | seed: 3\n"
+
+
+def test_reference_kernels_are_pinned_on_avx2_cpus_only_and_keep_explicit_values():
+    environ = {"OPENBLAS_CORETYPE": "Zen"}
+    added = pin_reference_kernels(environ, has_avx2=True)
+    assert environ["OPENBLAS_CORETYPE"] == "Zen"  # a machine's own setting wins
+    assert "OPENBLAS_CORETYPE" not in added
+    assert environ["ATEN_CPU_CAPABILITY"] == "avx2" and environ["MKL_CBWR"] == "AVX2"
+    assert set(added) == set(REFERENCE_CPU_KERNELS) - {"OPENBLAS_CORETYPE"}
+    other_cpu = {}
+    assert pin_reference_kernels(other_cpu, has_avx2=False) == {} and other_cpu == {}
