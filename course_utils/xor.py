@@ -78,16 +78,18 @@ def step_network(X, W1, b1, w2, b2):
     return hidden, step(hidden @ w2 + b2)
 
 
-def corner_gap(f) -> float:
+def corner_gap(f, decimals: int | None = None) -> float:
     """``f(0,0) + f(1,1) - f(0,1) - f(1,0)`` for a function of (N, 2) inputs with one output.
 
-    It is exactly 0 for every linear (affine) function, because (0,0) + (1,1) = (0,1) + (1,0).
+    It is 0 for every linear (affine) function, because (0,0) + (1,1) = (0,1) + (1,0), up to
+    floating-point rounding: ``decimals`` rounds that away so a printed gap reads 0.
     """
     values = predict_outputs(f, CORNERS) if isinstance(f, torch.nn.Module) else f(CORNERS)
     values = _to_numpy(values).astype(np.float64).reshape(-1)
     if values.shape != (4,):
         raise ValueError(f"f must return one value per corner; got {values.shape[0]} values")
-    return float(values[0] + values[3] - values[1] - values[2])
+    gap = float(values[0] + values[3] - values[1] - values[2])
+    return gap if decimals is None else round(gap, decimals) + 0.0  # + 0.0: no "-0.0"
 
 
 def _plane_grid(X, resolution, pad=0.25):

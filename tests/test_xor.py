@@ -123,3 +123,11 @@ def test_plot_score_maps_handles_a_constant_function():
                           resolution=10, show=False)
     assert fig.axes[0].get_title() == "flat"
     matplotlib.pyplot.close(fig)
+
+
+def test_corner_gap_rounds_away_floating_point_noise_on_request():
+    noisy_linear = lambda P: P @ np.array([0.1, 0.7]) + 0.2 + np.array([0, 0, 0, -4.7e-10])  # noqa: E731
+    assert corner_gap(noisy_linear) != 0
+    rounded = corner_gap(noisy_linear, decimals=6)
+    assert rounded == 0 and str(rounded) == "0.0"  # not "-0.0"
+    assert corner_gap(lambda P: step_network(P, XOR_W1, XOR_B1, [1, 1], -0.5)[1], decimals=6) == -2
