@@ -17,11 +17,16 @@ def training_flops_per_sample(model: nn.Module, input_shape) -> int:
         macs.append(module.in_features * module.out_features)
 
     def conv_hook(module, inputs, output):
-        per_output = module.in_channels // module.groups * module.kernel_size[0] * module.kernel_size[1]
+        kernel_height, kernel_width = module.kernel_size
+        per_output = module.in_channels // module.groups * kernel_height * kernel_width
         macs.append(output[0].numel() * per_output)
 
-    hooks = [m.register_forward_hook(linear_hook) for m in model.modules() if isinstance(m, nn.Linear)]
-    hooks += [m.register_forward_hook(conv_hook) for m in model.modules() if isinstance(m, nn.Conv2d)]
+    hooks = []
+    for module in model.modules():
+        if isinstance(module, nn.Linear):
+            hooks.append(module.register_forward_hook(linear_hook))
+        elif isinstance(module, nn.Conv2d):
+            hooks.append(module.register_forward_hook(conv_hook))
     parameter = next(model.parameters(), None)
     device = parameter.device if parameter is not None else torch.device("cpu")
     was_training = model.training

@@ -47,7 +47,8 @@ def profile_fit(model, X, y, batch_size=COURSE_BATCH, loader=False):
 
 def summarize(prof, seconds):
     """Rows of (group, seconds, share of the wall time) from the profiler's self times."""
-    groups = {"matrix products and convolutions": 0.0, "data (shuffle, batching, augmentation)": 0.0,
+    groups = {"matrix products and convolutions": 0.0,
+              "data (shuffle, batching, augmentation)": 0.0,
               "element-wise and other operators": 0.0}
     for event in prof.key_averages():
         if not event.key.startswith("aten::"):

@@ -2,7 +2,9 @@
 
 ``fit`` itself adds little to an epoch (see ``profile_epoch``); the rest is decided by the
 recipe a lesson picks. This times one 60,000-image epoch of the 784-512-512-10 MLP through
-``course_utils.fit`` on preloaded tensors for each combination, against the FLOP limit.
+``course_utils.fit`` on preloaded tensors for each combination, against the FLOP limit. With
+one thread the CPU time the process used is a fair estimate of the wall time on an idle
+machine even when other processes compete for the cores.
 
     python -m benchmarks.recipe_costs [--threads 2] [--batch-sizes 64 128 256]
 """
@@ -28,6 +30,7 @@ COLUMNS = [
     ("optimizer", "optimizer", ""),
     ("dropout", "dropout", ".1f"),
     ("seconds", "s/epoch", ".2f"),
+    ("cpu_seconds", "CPU s/epoch", ".2f"),
     ("gflops", "GFLOP/s", ".1f"),
     ("of_limit", "of limit", ".0%"),
 ]
@@ -40,9 +43,9 @@ def epoch_seconds(batch_size, optimizer_name, dropout, X, y):
                    optimizer=OPTIMIZERS[optimizer_name](model.parameters()), progress=False,
                    verbose=False)
     fit(model, (X[:2048], y[:2048]), **options)  # warm-up
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     fit(model, (X, y), **options)
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - start_cpu
 
 
 def run(batch_sizes=(64, 128, 256), optimizers=tuple(OPTIMIZERS), dropouts=(0.2, 0.0),
@@ -60,9 +63,9 @@ def run(batch_sizes=(64, 128, 256), optimizers=tuple(OPTIMIZERS), dropouts=(0.2,
     for batch_size in batch_sizes:
         for name in optimizers:
             for dropout in dropouts:
-                seconds = epoch_seconds(batch_size, name, dropout, X, y)
+                seconds, cpu = epoch_seconds(batch_size, name, dropout, X, y)
                 rows.append(dict(batch_size=batch_size, optimizer=name, dropout=dropout,
-                                 seconds=seconds, gflops=flops / seconds / 1e9,
+                                 seconds=seconds, cpu_seconds=cpu, gflops=flops / seconds / 1e9,
                                  of_limit=flops / seconds / 1e9 / limit))
                 say(f"  batch {batch_size}, {name}, dropout {dropout}: {seconds:.2f} s/epoch")
     return rows

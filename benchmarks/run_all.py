@@ -16,12 +16,13 @@ import sys
 from pathlib import Path
 
 from benchmarks import epoch_time, grading_throughput, lesson5, notebook_times, profile_epoch
-from benchmarks import time_to_accuracy
+from benchmarks import recipe_costs, time_to_accuracy
 from benchmarks.report import format_table, load_average, machine_facts
 from course_utils.settings import REPO_ROOT
 
 START, END = "<!-- generated:start -->", "<!-- generated:end -->"
-BENCHMARKS = ("epoch_time", "profile", "time_to_accuracy", "notebook_times", "grading_throughput")
+BENCHMARKS = ("epoch_time", "profile", "recipe_costs", "time_to_accuracy", "notebook_times",
+              "grading_throughput")
 PLOT = REPO_ROOT / "benchmarks" / "epoch_time.png"
 TEMPLATE = f"""# Benchmarks
 
@@ -61,10 +62,11 @@ def epoch_time_section(device, quick):
                "every batch (timed on 300 batches, extrapolated). Course: `fit()` with batch "
                f"{epoch_time.COURSE_BATCH} and Adam as lesson 5 trains, one full epoch on "
                "preloaded tensors (`course s/epoch`) and one on lesson 5's augmenting "
-               "DataLoader (random rotation, scale and shift; `lesson-5 loader`). GFLOP/s = forward + backward FLOPs of the "
-               "epoch / seconds; the limit is the measured rate of a 1024x1024 float32 matrix "
-               "product with the same threads. Lesson 5 CNN: the CNN class of the lesson's "
-               "solution, in channels_last as the lesson trains it.\n")
+               "DataLoader (random rotation, scale and shift; `lesson-5 loader`). GFLOP/s = "
+               "forward + backward FLOPs of the epoch / seconds; the limit is the measured "
+               "rate of a 1024x1024 float32 matrix product with the same threads. Lesson 5 "
+               "CNN: the CNN class of the lesson's solution, in channels_last as the lesson "
+               "trains it.\n")
     return heading + "\n" + "\n\n".join(sections) + f"\n\n![epoch times]({PLOT.name})\n"
 
 
@@ -82,6 +84,20 @@ def profile_section(quick):
             f"`python -m benchmarks.profile_epoch --threads N`: one epoch of {samples:,} samples "
             "under torch.profiler (self CPU time per operator group; the rest is Python, "
             f"autograd bookkeeping and profiler overhead). Load average: {_load()}.\n\n"
+            + "\n\n".join(parts) + "\n")
+
+
+def recipe_costs_section(quick):
+    samples = 12_000 if quick else 60_000
+    parts = []
+    for threads in (1, 2):
+        rows = recipe_costs.run(threads=threads, samples=samples, say=_say)
+        parts.append(f"{threads} thread(s), load average when done {_load()}:\n\n"
+                     + format_table(rows, recipe_costs.COLUMNS, markdown=True))
+    return ("### What the recipe costs (MLP)\n\n"
+            "`python -m benchmarks.recipe_costs --threads N`: one epoch of the MLP through "
+            "`fit()` on tensors, by batch size, optimizer and dropout. With 1 thread the CPU "
+            "time is a fair estimate of an idle machine's wall time.\n\n"
             + "\n\n".join(parts) + "\n")
 
 
@@ -178,8 +194,9 @@ def main(argv=None):
     facts = machine_facts()
     command = "python -m benchmarks.run_all " + shlex.join(sys.argv[1:] if argv is None else argv)
     sections = [
-        "## Machine\n\n" + format_table([{"fact": k, "value": v} for k, v in facts.items()],
-                                        [("fact", "item", ""), ("value", "value", "")], markdown=True)
+        "## Machine\n\n"
+        + format_table([{"fact": k, "value": v} for k, v in facts.items()],
+                       [("fact", "item", ""), ("value", "value", "")], markdown=True)
         + f"\n\nReproduce: `{command.strip()}`"
         + (f" with `COURSE_MNIST_DIR={os.environ['COURSE_MNIST_DIR']}`"
            if os.environ.get("COURSE_MNIST_DIR") else "")
@@ -188,6 +205,7 @@ def main(argv=None):
     runners = {
         "epoch_time": lambda: epoch_time_section(args.device, args.quick),
         "profile": lambda: profile_section(args.quick),
+        "recipe_costs": lambda: recipe_costs_section(args.quick),
         "time_to_accuracy": lambda: time_to_accuracy_section(args.device, args.quick),
         "notebook_times": lambda: notebook_section(args.quick),
         "grading_throughput": lambda: grading_section(args.quick),
