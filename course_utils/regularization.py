@@ -6,21 +6,10 @@ import warnings
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
-from IPython.display import display
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from .plots import in_notebook
-
-
-def _finish(fig, show):
-    """Display and close ``fig`` when ``show`` (like ``course_utils.plots``), else return it."""
-    if not show:
-        return fig
-    if in_notebook():
-        display(fig)
-    plt.close(fig)
-    return None
+from .plots import _finish
 
 
 def fit_mlp(alpha, X, y, hidden_layer_sizes=(10,), seed=0, max_iter=2000):

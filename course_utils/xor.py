@@ -9,10 +9,9 @@ from collections.abc import Mapping
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
-from IPython.display import display
 from matplotlib.ticker import MaxNLocator
 
-from .plots import in_notebook
+from .plots import _finish
 from .training import predict_outputs
 
 CLASS_COLORS = ("tab:blue", "tab:orange")
@@ -25,16 +24,6 @@ def _to_numpy(values) -> np.ndarray:
     if isinstance(values, torch.Tensor):
         return values.detach().cpu().numpy()
     return np.asarray(values)
-
-
-def _finish(fig, show):
-    """Display and close ``fig`` when ``show`` (like ``course_utils.plots``), else return it."""
-    if not show:
-        return fig
-    if in_notebook():
-        display(fig)
-    plt.close(fig)
-    return None
 
 
 def step(z):
