@@ -19,6 +19,7 @@ import nbformat
 
 from autograder.course import Course, quiet_logger
 from autograder.preprocessors import KERNEL_DIED
+from course_utils.settings import share_cores
 from autograder.submissions import notebook_problem
 
 TIMEOUT_ERRORS = {"CellTimeoutError", "TimeoutError"}
@@ -72,7 +73,8 @@ def failure_reason(log):
     return errors[0][len("[ERROR]"):].strip()[:300] if errors else "unknown error"
 
 
-def _grade_in_worker(root, source, timeout, lesson, student, db_path):
+def _grade_in_worker(root, source, timeout, lesson, student, db_path, workers):
+    share_cores(workers)  # the kernel nbgrader starts inherits this worker's environment
     course = Course(Path(root), Path(source), timeout)
     return run_nbgrader_autograde(course, lesson, student, db_url=f"sqlite:///{db_path}")
 
@@ -205,7 +207,7 @@ def _autograde_parallel(course, lesson, students, workers):
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = {
                 pool.submit(_grade_in_worker, str(course.root), str(course.source), course.timeout,
-                            lesson, student, str(copies[student])): student
+                            lesson, student, str(copies[student]), workers): student
                 for student in students}
             for future in as_completed(futures):
                 student = futures[future]

@@ -19,7 +19,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from .reproducibility import pin_reference_kernels
-from .settings import REPO_ROOT
+from .settings import REPO_ROOT, share_cores
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 
@@ -33,7 +33,7 @@ def lesson_notebooks(root: Path = NOTEBOOKS) -> list[Path]:
 def _environment(quick: bool):
     saved = dict(os.environ)
     os.environ["COURSE_PROGRESS"] = "0"
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # kernels sharing cores must not spin
+    share_cores()  # kernels sharing cores must not spin
     pin_reference_kernels()  # the stored outputs were computed with these CPU kernels
     if quick:
         os.environ["COURSE_QUICK"] = "1"

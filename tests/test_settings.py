@@ -62,3 +62,17 @@ def test_reference_kernels_are_pinned_on_avx2_cpus_only_and_keep_explicit_values
     assert set(added) == set(REFERENCE_CPU_KERNELS) - {"OPENBLAS_CORETYPE"}
     other_cpu = {}
     assert pin_reference_kernels(other_cpu, has_avx2=False) == {} and other_cpu == {}
+
+
+def test_share_cores_splits_the_cpus_between_kernels_and_keeps_explicit_values(monkeypatch):
+    monkeypatch.setattr(settings.os, "cpu_count", lambda: 8)
+    alone, pair, preset = {}, {}, {"OMP_NUM_THREADS": "3"}
+    settings.share_cores(1, alone)
+    settings.share_cores(2, pair)
+    settings.share_cores(4, preset)
+    assert alone == {"OMP_WAIT_POLICY": "PASSIVE"}  # one kernel keeps torch's own thread count
+    assert pair == {"OMP_WAIT_POLICY": "PASSIVE", "OMP_NUM_THREADS": "4"}
+    assert preset["OMP_NUM_THREADS"] == "3"
+    many = {}
+    settings.share_cores(16, many)
+    assert many["OMP_NUM_THREADS"] == "1"
