@@ -70,13 +70,18 @@ def epoch_time_section(device, quick):
     return heading + "\n" + "\n\n".join(sections) + f"\n\n![epoch times]({PLOT.name})\n"
 
 
+def _per_thread_count(part):
+    """``part(threads)`` for 1 and 2 threads, as paragraphs."""
+    return "\n\n".join(part(threads) for threads in (1, 2))
+
+
 def profile_section(quick):
     samples = 5_000 if quick else 20_000
-    parts = []
-    for threads in (1, 2):
+
+    def part(threads):
         rows, table = profile_epoch.run(next(iter(epoch_time.MODELS)), threads, samples,
                                         say=_say)
-        parts.append(f"{threads} thread(s):\n\n" + format_table(
+        return (f"{threads} thread(s):\n\n" + format_table(
             rows, [("part", "part", ""), ("seconds", "seconds", ".2f"),
                    ("share", "share of the epoch", ".0%")], markdown=True)
             + "\n\n```\n" + table.strip() + "\n```")
@@ -84,21 +89,21 @@ def profile_section(quick):
             f"`python -m benchmarks.profile_epoch --threads N`: one epoch of {samples:,} samples "
             "under torch.profiler (self CPU time per operator group; the rest is Python, "
             f"autograd bookkeeping and profiler overhead). Load average: {_load()}.\n\n"
-            + "\n\n".join(parts) + "\n")
+            + _per_thread_count(part) + "\n")
 
 
 def recipe_costs_section(quick):
     samples = 12_000 if quick else 60_000
-    parts = []
-    for threads in (1, 2):
+
+    def part(threads):
         rows = recipe_costs.run(threads=threads, samples=samples, say=_say)
-        parts.append(f"{threads} thread(s), load average when done {_load()}:\n\n"
-                     + format_table(rows, recipe_costs.COLUMNS, markdown=True))
+        return (f"{threads} thread(s), load average when done {_load()}:\n\n"
+                + format_table(rows, recipe_costs.COLUMNS, markdown=True))
     return ("### What the recipe costs (MLP)\n\n"
             "`python -m benchmarks.recipe_costs --threads N`: one epoch of the MLP through "
             "`fit()` on tensors, by batch size, optimizer and dropout. With 1 thread the CPU "
             "time is a fair estimate of an idle machine's wall time.\n\n"
-            + "\n\n".join(parts) + "\n")
+            + _per_thread_count(part) + "\n")
 
 
 def time_to_accuracy_section(device, quick):
