@@ -67,7 +67,8 @@ def epoch_time_section(device, quick):
                "rate of a 1024x1024 float32 matrix product with the same threads. Lesson 5 "
                "CNN: the CNN class of the lesson's solution, in channels_last as the lesson "
                "trains it.\n")
-    return heading + "\n" + "\n\n".join(sections) + f"\n\n![epoch times]({PLOT.name})\n"
+    plot_link = PLOT.relative_to(REPO_ROOT).as_posix()  # BENCHMARKS.md is in the root
+    return heading + "\n" + "\n\n".join(sections) + f"\n\n![epoch times]({plot_link})\n"
 
 
 def _per_thread_count(part):
