@@ -15,8 +15,6 @@ export COURSE_MNIST_DIR ?= $(abspath $(SHARED_MNIST))
 endif
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export COURSE_PROGRESS := 0
-# Parallel kernels share 2 cores: idle OpenMP threads must sleep, not spin (10x slower otherwise).
-export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: course test env lock clean
 

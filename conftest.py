@@ -4,10 +4,14 @@ import os
 import pytest
 
 from course_utils.reproducibility import pin_reference_kernels
+from course_utils.settings import share_cores
 
-# nbval's kernels inherit this process's environment: compute with the CPU kernels the stored
-# outputs were made with (the runner pins the same ones), whatever this machine's CPU.
+# nbval's kernels inherit this process's environment, as the runner's do: compute with the CPU
+# kernels the stored outputs were made with, whatever this machine's CPU, and let idle OpenMP
+# threads sleep (pytest-xdist runs kernels side by side; spinning made them 10x slower). The
+# thread count stays torch's own, which the stored outputs were computed with.
 pin_reference_kernels()
+share_cores()
 
 
 def _official_mnist_configured() -> bool:
