@@ -19,7 +19,7 @@ export COURSE_PROGRESS := 0
 .PHONY: course test env lock clean
 
 course: $(STAMP)
-	$(PY) -m course_utils.runner
+	$(PY) -m autograder.runner
 	COURSE_QUICK=1 $(PY) -m autograder demo
 
 test: $(STAMP)

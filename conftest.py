@@ -3,8 +3,7 @@ import os
 
 import pytest
 
-from course_utils.reproducibility import pin_reference_kernels
-from course_utils.settings import share_cores
+from autograder.kernel_env import pin_reference_kernels, share_cores
 
 # nbval's kernels inherit this process's environment, as the runner's do: compute with the CPU
 # kernels the stored outputs were made with, whatever this machine's CPU, and let idle OpenMP

@@ -18,9 +18,9 @@ from pathlib import Path
 import nbformat
 
 from autograder.course import Course, quiet_logger
+from autograder.kernel_env import share_cores
 from autograder.preprocessors import KERNEL_DIED
 from autograder.submissions import notebook_problem
-from course_utils.settings import share_cores
 
 TIMEOUT_ERRORS = {"CellTimeoutError", "TimeoutError"}
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)(: .*)?$")

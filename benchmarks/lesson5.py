@@ -10,7 +10,7 @@ import re
 import torch
 from torch import nn
 
-from course_utils.augment import augmented_loader, random_affine
+from course_utils.lessons.l05_mnist import augmented_loader, random_affine
 from course_utils.datasets import MNIST_MEAN, MNIST_STD
 from course_utils.models import MLP, MnistCNN
 from course_utils.settings import REPO_ROOT

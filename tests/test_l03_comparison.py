@@ -1,4 +1,4 @@
-"""Tests for course_utils.comparison: classifier grids and curves of several runs."""
+"""Tests for lesson 3's classifier grids and regression fits, and plots.plot_histories."""
 import matplotlib
 
 matplotlib.use("Agg")
@@ -11,10 +11,10 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
 from course_utils import History
-from course_utils.comparison import (
+from course_utils.plots import plot_histories
+from course_utils.lessons.l03_activations_mlps import (
     compare_classifiers,
     plot_classifier_comparison,
-    plot_histories,
     plot_regression_fits,
 )
 

@@ -1,11 +1,11 @@
 """Execute lesson notebooks top to bottom in fresh kernels and report how long each took.
 
-    python -m course_utils.runner                     # every lesson, full mode, into build/executed
-    python -m course_utils.runner --quick             # quick mode (COURSE_QUICK=1)
-    python -m course_utils.runner --in-place NB.ipynb # refresh a notebook's stored outputs
+    python -m autograder.runner                       # every lesson, full mode, into build/executed
+    python -m autograder.runner --quick               # quick mode (COURSE_QUICK=1)
+    python -m autograder.runner --in-place NB.ipynb   # refresh a notebook's stored outputs
 
 Progress bars are switched off (COURSE_PROGRESS=0) and the CPU kernels pinned
-(``reproducibility.REFERENCE_CPU_KERNELS``) so stored outputs are repeatable.
+(``kernel_env.REFERENCE_CPU_KERNELS``) so stored outputs are repeatable.
 """
 import argparse
 import os
@@ -18,8 +18,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from .reproducibility import pin_reference_kernels
-from .settings import REPO_ROOT, share_cores
+from autograder.kernel_env import pin_reference_kernels, share_cores
+from course_utils.settings import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
 

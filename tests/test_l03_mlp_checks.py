@@ -1,9 +1,9 @@
-"""Tests for course_utils.mlp_checks: hints for activation derivatives, heads, unused layers."""
+"""Tests for lesson 3's hints for activation derivatives, heads and unused layers."""
 import pytest
 import torch
 from torch import nn
 
-from course_utils.mlp_checks import (
+from course_utils.lessons.l03_activations_mlps import (
     diagnose_derivative,
     diagnose_output_head,
     diagnose_unused_layers,

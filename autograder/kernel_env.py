@@ -1,29 +1,21 @@
-"""Make runs repeatable: seeds, and the CPU kernels that reference outputs are computed with."""
-import os
-import random
+"""The environment of the kernels that execute lessons (runner, nbval, grading).
 
-import numpy as np
-import torch
+Two settings make those runs repeatable and fast: the CPU kernels that reference outputs are
+computed with, and how many threads each kernel gets when several run side by side. Both must
+be set before the libraries load, that is in the environment the kernels inherit.
+"""
+import os
 
 # BLAS and PyTorch pick their kernels by the processor's instruction set (AVX2, AVX-512...),
 # and kernels of different widths add in different orders, so the last digits of a result
 # depend on the CPU. Pinning them to AVX2, which nearly every x86-64 CPU of the last decade
-# has, makes the stored notebook outputs reproducible on any such machine. They must be set
-# before the libraries load: in the environment of the kernels that execute the notebooks.
+# has, makes the stored notebook outputs reproducible on any such machine.
 REFERENCE_CPU_KERNELS = {
     "OPENBLAS_CORETYPE": "Haswell",  # NumPy/scikit-learn (OpenBLAS)
     "ATEN_CPU_CAPABILITY": "avx2",   # PyTorch's own vectorized operators
     "MKL_CBWR": "AVX2",              # PyTorch's matrix products (MKL)
     "ONEDNN_MAX_CPU_ISA": "AVX2",    # PyTorch's convolutions (oneDNN)
 }
-
-
-def seed_everything(seed: int = 0) -> int:
-    """Seed Python's ``random``, NumPy and PyTorch (CPU and every GPU) and return the seed."""
-    random.seed(seed)
-    np.random.seed(seed)
-    torch.manual_seed(seed)  # also seeds CUDA and MPS generators
-    return seed
 
 
 def cpu_has_avx2() -> bool:
@@ -47,3 +39,16 @@ def pin_reference_kernels(environ=None, has_avx2=None) -> dict:
     added = {k: v for k, v in REFERENCE_CPU_KERNELS.items() if k not in environ}
     environ.update(added)
     return added
+
+
+def share_cores(processes: int = 1, environ=None) -> None:
+    """Set up ``environ`` (default ``os.environ``) for ``processes`` kernels running at once.
+
+    Idle OpenMP threads sleep instead of spinning, and with several processes each gets its
+    share of the cores: two 2-thread kernels spinning on 2 cores graded a lesson 3 times
+    slower than one kernel alone. Values already set are kept.
+    """
+    environ = os.environ if environ is None else environ
+    environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if processes > 1:
+        environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // processes)))

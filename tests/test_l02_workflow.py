@@ -1,4 +1,4 @@
-"""Tests for course_utils.workflow: the lesson 2 stand-ins and call_or_stand_in."""
+"""Tests for lesson 2's stand-ins and call_or_stand_in."""
 import numpy as np
 import pytest
 import torch
@@ -6,7 +6,7 @@ from torch import nn
 
 from course_utils.datasets import load_blobs, load_circles
 from course_utils.training import evaluate
-from course_utils.workflow import (binary_loss_and_sgd, binary_split_tensors, call_or_stand_in,
+from course_utils.lessons.l02_pytorch_workflow import (binary_loss_and_sgd, binary_split_tensors, call_or_stand_in,
                                    linear_stack, relu_mlp, train_binary, train_multiclass)
 
 

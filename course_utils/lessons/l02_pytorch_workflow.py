@@ -1,4 +1,4 @@
-"""Lesson 2 (the PyTorch workflow): stand-ins for exercises a student has not attempted yet.
+"""Lesson 2, the PyTorch workflow: stand-ins for exercises a student has not attempted yet.
 
 Later cells of the lesson build on the exercises (the split, the models, the training). When an
 exercise still raises ``NotImplementedError``, :func:`call_or_stand_in` says so and uses a
@@ -9,8 +9,8 @@ import torch
 from sklearn.model_selection import train_test_split
 from torch import nn
 
-from .models import MLP
-from .training import fit
+from ..models import MLP
+from ..training import fit
 
 
 def call_or_stand_in(exercise, *args, stand_in, **kwargs):

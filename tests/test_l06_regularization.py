@@ -5,7 +5,7 @@ from sklearn.linear_model import Lasso, Ridge
 from sklearn.metrics import log_loss
 
 from course_utils.datasets import load_iris_2d, train_val_split
-from course_utils.regularization import (
+from course_utils.lessons.l06_regularization import (
     alpha_sweep,
     coefficient_paths,
     fit_mlp,

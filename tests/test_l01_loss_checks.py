@@ -4,7 +4,7 @@ import torch
 from torch import nn
 
 from course_utils import MLP
-from course_utils.loss_checks import (diagnose_handwritten_loss, diagnose_kept_layers,
+from course_utils.lessons.l01_loss_functions import (diagnose_handwritten_loss, diagnose_kept_layers,
                                       diagnose_log_probability_model, diagnose_loss_pairing,
                                       leaf_modules, raises_error)
 

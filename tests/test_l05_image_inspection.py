@@ -7,7 +7,7 @@ import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 import torch  # noqa: E402
 
-from course_utils.image_inspection import one_per_class, plot_pixel_values  # noqa: E402
+from course_utils.lessons.l05_mnist import one_per_class, plot_pixel_values  # noqa: E402
 
 
 def _texts(fig):

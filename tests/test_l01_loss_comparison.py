@@ -7,7 +7,7 @@ matplotlib.use("Agg")
 
 import pytest
 
-from course_utils.loss_comparison import comparison_table, plot_loss_comparison
+from course_utils.lessons.l01_loss_functions import comparison_table, plot_loss_comparison
 from course_utils.training import History
 
 

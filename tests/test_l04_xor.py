@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from course_utils.training import History
-from course_utils.xor import (
+from course_utils.lessons.l04_xor import (
     CORNERS,
     corner_gap,
     plot_feature_space,

@@ -1,10 +1,10 @@
-"""Tests for course_utils.shapes: the per-layer shape walk-through."""
+"""Tests for lesson 3's per-layer shape walk-through."""
 import pytest
 import torch
 from torch import nn
 
 from course_utils import MLP, LeNet
-from course_utils.shapes import ShapeMismatchError, layer_shapes
+from course_utils.lessons.l03_activations_mlps import ShapeMismatchError, layer_shapes
 
 
 def test_lenet_walk_through_matches_the_conv_arithmetic():

@@ -1,4 +1,4 @@
-"""Helpers for the XOR lesson: hand-built threshold networks and pictures of the plane.
+"""Lesson 4, XOR: hand-built threshold networks and pictures of the plane.
 
 ``plot_score_maps`` colours the plane by any real-valued function of two inputs (a linear
 score, a probability, one hidden unit); ``plot_feature_space`` scatters the points in any 2-D
@@ -11,8 +11,9 @@ import numpy as np
 import torch
 from matplotlib.ticker import MaxNLocator
 
-from .plots import _finish
-from .training import predict_outputs
+from ..plots import _finish
+from ..training import predict_outputs
+
 
 CLASS_COLORS = ("tab:blue", "tab:orange")
 METRIC_NAMES = {"train_loss": "training loss", "val_loss": "validation loss",

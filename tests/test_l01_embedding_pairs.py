@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from course_utils import MLP, fit
-from course_utils.embedding_pairs import (CosinePairLoss, PairEncoder, make_pairs, pair_accuracy,
+from course_utils.lessons.l01_loss_functions import (CosinePairLoss, PairEncoder, make_pairs, pair_accuracy,
                                           pair_cosines, plot_pair_cosines)
 
 

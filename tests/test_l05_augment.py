@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from course_utils.augment import augmented_loader, random_affine
+from course_utils.lessons.l05_mnist import augmented_loader, random_affine
 
 
 def _blob_images(n, size=16):

@@ -1,4 +1,4 @@
-"""Regularization experiments: L1/L2 coefficient paths of linear models, and scikit-learn's
+"""Lesson 6, regularization: L1/L2 coefficient paths of linear models, and scikit-learn's
 MLPClassifier, whose ``alpha`` is an L2 penalty on the network's weights, swept over alpha.
 """
 import warnings
@@ -9,7 +9,7 @@ import pandas as pd
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from .plots import _finish
+from ..plots import _finish
 
 
 def fit_mlp(alpha, X, y, hidden_layer_sizes=(10,), seed=0, max_iter=2000):

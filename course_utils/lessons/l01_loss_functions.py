@@ -1,0 +1,337 @@
+"""Lesson 1, loss functions: hints for loss/output-layer mismatches, comparing runs trained with
+different losses, and similarity learning with ``nn.CosineEmbeddingLoss``.
+
+Each ``diagnose_*`` helper returns a short hint for the first problem it finds, or None. Each
+loss has its own unit (an L1 loss of 0.3 and a cross-entropy of 0.5 cannot be ranked), so the
+comparison puts the loss next to the one number every run shares: the validation accuracy.
+
+``fit`` calls ``loss_fn(model(inputs), targets)``. For similarity learning the inputs are pairs
+of samples, shape (N, 2, F); :class:`PairEncoder` embeds both members with the same encoder,
+giving (N, 2, D), and :class:`CosinePairLoss` hands the two halves to ``CosineEmbeddingLoss``
+with the targets +1 (similar) or -1 (dissimilar).
+"""
+import itertools
+import math
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+from ..checks import diagnose_log_probabilities
+from ..plots import _finish, plot_histories
+
+
+# Loss functions and output layers.
+
+REGRESSION_LOSSES = (nn.MSELoss, nn.L1Loss, nn.HuberLoss, nn.SmoothL1Loss)
+LOG_PROBABILITY_LOSSES = (nn.NLLLoss, nn.KLDivLoss)
+_SQUASHING = (nn.Softmax, nn.LogSoftmax, nn.Sigmoid, nn.ReLU)
+
+
+def leaf_modules(model: nn.Module) -> list:
+    """The model's modules without children, in order (Linear, ReLU, ...)."""
+    return [m for m in model.modules() if not list(m.children())]
+
+
+def _dim_hint(head):
+    if isinstance(head, (nn.Softmax, nn.LogSoftmax)) and head.dim not in (1, -1):
+        return (f"{type(head).__name__}(dim={head.dim}) does not normalize over the classes: "
+                "use dim=1, the class axis of (N, C) outputs")
+    return None
+
+
+def diagnose_loss_pairing(loss_fn, output_activation) -> str | None:
+    """A hint when ``output_activation`` (a module or None) does not suit ``loss_fn``."""
+    if isinstance(loss_fn, type):
+        return f"return a loss instance such as {loss_fn.__name__}(), not the class itself"
+    if not isinstance(loss_fn, nn.Module):
+        return f"the loss must be a torch.nn loss module such as nn.MSELoss(); got {loss_fn!r}"
+    if isinstance(output_activation, type):
+        return (f"return an activation instance such as {output_activation.__name__}() "
+                "(or None for raw outputs), not the class itself")
+    if output_activation is not None and not isinstance(output_activation, nn.Module):
+        return f"the output activation must be an nn.Module or None; got {output_activation!r}"
+    name, head = type(loss_fn).__name__, output_activation
+    head_name = type(head).__name__ if head is not None else "no activation"
+    if _dim_hint(head):
+        return _dim_hint(head)
+    if isinstance(loss_fn, nn.CrossEntropyLoss) and isinstance(head, _SQUASHING):
+        return (f"CrossEntropyLoss applies log-softmax itself: drop the {head_name} and return "
+                "raw logits (output activation None)")
+    if isinstance(loss_fn, LOG_PROBABILITY_LOSSES) and not isinstance(head, nn.LogSoftmax):
+        return (f"{name} expects log-probabilities, but {head_name} does not produce them: end "
+                "the model with nn.LogSoftmax(dim=1)")
+    if isinstance(loss_fn, nn.BCEWithLogitsLoss) and head is not None:
+        return (f"BCEWithLogitsLoss applies the sigmoid itself: drop the {head_name} and return "
+                "the raw score (output activation None)")
+    if isinstance(loss_fn, nn.BCELoss) and not isinstance(head, nn.Sigmoid):
+        return "BCELoss expects probabilities in [0, 1]: end the model with nn.Sigmoid()"
+    if isinstance(loss_fn, REGRESSION_LOSSES) and isinstance(head, (nn.Softmax, nn.LogSoftmax)):
+        return (f"{name} is a regression loss: a {head_name} would force the outputs to be "
+                "class (log-)probabilities; return raw outputs (output activation None)")
+    return None
+
+
+def diagnose_log_probability_model(model: nn.Module, X) -> str | None:
+    """A hint when ``model`` does not output log-probabilities for ``X``, or clips its scores
+    with a ReLU right before the final LogSoftmax."""
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    with torch.no_grad():
+        outputs = model(torch.as_tensor(X, dtype=torch.float32).to(device))
+    if outputs.dim() != 2:
+        return ("the model should output one row of class scores per sample; got shape "
+                f"{tuple(outputs.shape)}")
+    leaves = leaf_modules(model)
+    if leaves and _dim_hint(leaves[-1]):
+        return _dim_hint(leaves[-1])
+    hint = diagnose_log_probabilities(outputs)
+    if hint:
+        return hint
+    if len(leaves) >= 2 and isinstance(leaves[-2], nn.ReLU):
+        return ("remove the ReLU before the LogSoftmax: it turns every negative class score into "
+                "0, so the model cannot say 'unlikely' with a negative score")
+    return None
+
+
+def raises_error(exception_type, function, *args, **kwargs) -> bool:
+    """True when ``function(*args, **kwargs)`` raises ``exception_type``.
+
+    Any other exception counts as False, except NotImplementedError, which is re-raised so
+    that an unanswered exercise reads as "not attempted".
+    """
+    try:
+        function(*args, **kwargs)
+    except NotImplementedError:
+        raise
+    except exception_type:
+        return True
+    except Exception:  # noqa: BLE001 - a wrong exception is simply "did not raise it"
+        return False
+    return False
+
+
+def diagnose_handwritten_loss(my_loss, reference, name, formula, seed=0,
+                              shapes=((5,), (4, 1), (3, 2))) -> str | None:
+    """A hint when ``my_loss(predictions, targets)`` differs from the ``reference`` torch
+    function, cannot be backpropagated, or accepts predictions and targets of different shapes.
+
+    ``formula`` is a short reminder added to a wrong-value hint, e.g. "mean of |p - t|".
+    """
+    generator = torch.Generator().manual_seed(seed)
+    for shape in shapes:
+        predictions = torch.randn(shape, generator=generator).requires_grad_()
+        targets = torch.randn(shape, generator=generator)
+        try:
+            mine = my_loss(predictions, targets)
+        except NotImplementedError:
+            raise
+        except Exception as error:  # noqa: BLE001 - report the student's crash as a hint
+            return f"{name} raised {type(error).__name__}: {error} for inputs of shape {shape}"
+        if not torch.is_tensor(mine):
+            return (f"{name} must return a torch tensor (so the loss can be backpropagated); "
+                    f"got {type(mine).__name__}")
+        if mine.dim() != 0:
+            return (f"{name} must return one number, a 0-dimensional tensor; got shape "
+                    f"{tuple(mine.shape)}: average over all elements")
+        expected = reference(predictions, targets).detach()
+        value = mine.detach().float()
+        if not torch.isclose(value, expected, rtol=1e-4, atol=1e-6):
+            return (f"{name} gave {float(value):.4f} where PyTorch gives {float(expected):.4f} "
+                    f"for inputs of shape {shape}: compute the {formula}")
+        if not mine.requires_grad:
+            return (f"{name} lost the gradient: keep every step in torch operations (no .item(), "
+                    "NumPy or Python floats)")
+    if not raises_error(ValueError, my_loss, torch.zeros(4, 1), torch.zeros(4)):
+        return (f"{name}(predictions of shape (4, 1), targets of shape (4,)) must raise "
+                "ValueError: broadcasting would silently compare every prediction with every "
+                "target, a (4, 4) table of errors")
+    return None
+
+
+def diagnose_kept_layers(original: nn.Module, repaired: nn.Module) -> str | None:
+    """A hint when ``repaired`` dropped or replaced the Linear layers of ``original``."""
+    kept = {id(m) for m in repaired.modules()}
+    linears = [m for m in original.modules() if isinstance(m, nn.Linear)]
+    if not all(id(m) in kept for m in linears):
+        return ("keep the layers of the model you were given (their weights may already be "
+                "trained): reuse them, e.g. list(model.children()), and only change the output "
+                "activation")
+    return None
+
+
+__all__ = ["diagnose_handwritten_loss", "diagnose_kept_layers", "diagnose_log_probability_model",
+           "diagnose_loss_pairing", "leaf_modules", "raises_error"]
+
+
+# Runs trained with different losses, side by side.
+
+def _last(values):
+    return values[-1] if values else math.nan
+
+
+def comparison_table(histories: dict) -> pd.DataFrame:
+    """One row per run: last-epoch training and validation loss and validation accuracy."""
+    if not histories:
+        raise ValueError("give at least one history, e.g. {'MSE': history}")
+    rows = {}
+    for name, history in histories.items():
+        if not len(history):
+            raise ValueError(f"run {name!r} has no epochs: train it before comparing")
+        accuracy = _last(history.val_acc)
+        rows[name] = {
+            "train loss": _last(history.train_loss),
+            "validation loss": _last(history.val_loss),
+            "validation accuracy": math.nan if accuracy is None else accuracy,
+        }
+    table = pd.DataFrame.from_dict(rows, orient="index")
+    table.index.name = "loss"
+    return table
+
+
+def plot_loss_comparison(histories: dict, baseline_accuracy=None, title=None, show=True):
+    """Validation loss (symmetric log scale, so a diverging run fits) and validation accuracy
+    per epoch, one curve per run; ``baseline_accuracy`` draws a dashed reference line.
+
+    Runs get different line styles, so identical runs drawn on top of each other stay visible,
+    and one legend to the right of both panels names them.
+    """
+    fig = plot_histories(histories, metrics=("val_loss", "val_acc"), title=title, show=False)
+    loss_ax, acc_ax = fig.axes[:2]
+    for ax in (loss_ax, acc_ax):
+        styles = itertools.cycle([("-", 1.5), ("--", 2.0), (":", 2.5), ("-.", 2.0)])
+        for line, (style, width) in zip(ax.lines, styles):
+            line.set_linestyle(style)
+            line.set_linewidth(width)
+        ax.get_legend().remove()
+    loss_ax.set_yscale("symlog", linthresh=1.0)
+    loss_ax.set_title("validation loss (symlog scale)")
+    if baseline_accuracy is not None:
+        acc_ax.axhline(baseline_accuracy, color="grey", linestyle="--", linewidth=1,
+                       label="majority class")
+    handles, labels = acc_ax.get_legend_handles_labels()
+    fig.legend(handles, labels, loc="center left", bbox_to_anchor=(0.78, 0.5),
+               fontsize="small")
+    fig.set_size_inches(12, 4)
+    fig.tight_layout(rect=(0, 0, 0.78, 1))
+    return _finish(fig, show)
+
+
+__all__ = ["comparison_table", "plot_loss_comparison"]
+
+
+# Similarity learning with pairs.
+
+SIMILAR, DISSIMILAR = 1.0, -1.0
+
+
+def make_pairs(X, y, n_pairs, seed=0):
+    """Random pairs of rows of ``X``, half of them sharing a label and half not.
+
+    Returns ``(pairs, targets)``: float32 tensors of shape (n_pairs, 2, F) and (n_pairs,),
+    with target +1 for a same-label pair and -1 otherwise.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    y = np.asarray(y).reshape(-1)
+    if X.ndim != 2 or len(X) != len(y):
+        raise ValueError(f"X must be (N, F) with one label per row; got X {X.shape}, y {y.shape}")
+    if n_pairs < 1:
+        raise ValueError(f"n_pairs must be at least 1, got {n_pairs}")
+    labels = np.unique(y)
+    if len(labels) < 2:
+        raise ValueError("make_pairs needs at least two different labels to build dissimilar pairs")
+    rng = np.random.default_rng(seed)
+    by_label = {label: np.flatnonzero(y == label) for label in labels}
+    first = rng.integers(len(X), size=n_pairs)
+    similar = np.arange(n_pairs) % 2 == 0
+    second = np.empty(n_pairs, dtype=np.int64)
+    for k, (i, same) in enumerate(zip(first, similar)):
+        if same:
+            candidates = by_label[y[i]]
+        else:
+            candidates = np.flatnonzero(y != y[i])
+        second[k] = rng.choice(candidates)
+    pairs = np.stack([X[first], X[second]], axis=1)
+    targets = np.where(similar, SIMILAR, DISSIMILAR).astype(np.float32)
+    return torch.from_numpy(pairs), torch.from_numpy(targets)
+
+
+class PairEncoder(nn.Module):
+    """Embed both members of each pair with one shared ``encoder``: (N, 2, F) -> (N, 2, D)."""
+
+    def __init__(self, encoder: nn.Module):
+        super().__init__()
+        self.encoder = encoder
+
+    def forward(self, pairs):
+        if pairs.dim() != 3 or pairs.shape[1] != 2:
+            raise ValueError("PairEncoder expects pairs of shape (N, 2, F); "
+                             f"got {tuple(pairs.shape)}")
+        n = pairs.shape[0]
+        return self.encoder(pairs.reshape(n * 2, -1)).reshape(n, 2, -1)
+
+
+class CosinePairLoss(nn.Module):
+    """``CosineEmbeddingLoss`` on :class:`PairEncoder` outputs, as ``loss(outputs, targets)``."""
+
+    def __init__(self, margin: float = 0.0):
+        super().__init__()
+        self.loss = nn.CosineEmbeddingLoss(margin=margin)
+
+    def forward(self, embeddings, targets):
+        if embeddings.dim() != 3 or embeddings.shape[1] != 2:
+            raise ValueError("CosinePairLoss expects embeddings of shape (N, 2, D); "
+                             f"got {tuple(embeddings.shape)}")
+        return self.loss(embeddings[:, 0], embeddings[:, 1], targets)
+
+
+@torch.no_grad()
+def pair_cosines(model: PairEncoder, pairs) -> torch.Tensor:
+    """Cosine similarity of the two embeddings of every pair (evaluation mode, on the CPU)."""
+    was_training = model.training
+    model.eval()
+    try:
+        device = next(model.parameters()).device
+        embeddings = model(torch.as_tensor(pairs, dtype=torch.float32).to(device)).cpu()
+    finally:
+        model.train(was_training)
+    return F.cosine_similarity(embeddings[:, 0], embeddings[:, 1], dim=1)
+
+
+def pair_accuracy(cosines, targets, threshold: float = 0.0) -> float:
+    """Fraction of pairs called correctly when "similar" means cosine above ``threshold``."""
+    cosines, targets = torch.as_tensor(cosines), torch.as_tensor(targets)
+    predicted = torch.where(cosines > threshold, SIMILAR, DISSIMILAR)
+    return float((predicted == targets).float().mean())
+
+
+def plot_pair_cosines(cosines_by_title: dict, targets, show=True):
+    """One histogram panel per entry: cosines of similar pairs against dissimilar pairs."""
+    if not cosines_by_title:
+        raise ValueError("give at least one set of cosines to plot")
+    targets = torch.as_tensor(targets)
+    fig, axes = plt.subplots(1, len(cosines_by_title), figsize=(5 * len(cosines_by_title), 3.5),
+                             squeeze=False, sharey=True)
+    bins = np.linspace(-1, 1, 41)
+    for ax, (title, cosines) in zip(axes[0], cosines_by_title.items()):
+        cosines = torch.as_tensor(cosines)
+        if cosines.shape != targets.shape:
+            raise ValueError(f"{title!r}: {tuple(cosines.shape)} cosines for "
+                             f"{tuple(targets.shape)} targets")
+        ax.hist(cosines[targets == SIMILAR].numpy(), bins=bins, alpha=0.6, label="similar (+1)")
+        ax.hist(cosines[targets == DISSIMILAR].numpy(), bins=bins, alpha=0.6,
+                label="dissimilar (-1)")
+        ax.set_title(title)
+        ax.set_xlabel("cosine similarity of the two embeddings")
+        ax.grid(alpha=0.3)
+        ax.legend()
+    axes[0, 0].set_ylabel("pairs")
+    fig.tight_layout()
+    return _finish(fig, show)
+
+
+__all__ = ["CosinePairLoss", "PairEncoder", "make_pairs", "pair_accuracy", "pair_cosines",
+           "plot_pair_cosines"]

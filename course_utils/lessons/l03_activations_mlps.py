@@ -1,0 +1,329 @@
+"""Lesson 3, activation functions and MLPs: hints for activation derivatives, output heads and
+unused layers; scikit-learn classifiers compared over a grid of 2-D datasets (in the style of
+scikit-learn's classifier comparison); regression fits; and the shapes a tensor takes through a
+model, layer by layer.
+
+Each ``diagnose_*`` returns a targeted hint for a common mistake, or None when all is well;
+self-check and hidden-test cells pass the hint to ``course_utils.checks.expect_no_problem``.
+"""
+from dataclasses import dataclass
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import torch
+from matplotlib.colors import ListedColormap
+from sklearn.base import clone
+from sklearn.model_selection import train_test_split
+from threadpoolctl import threadpool_limits
+from torch import nn
+
+from ..plots import ACTIVATIONS, _finish, activation_curves
+
+
+# Building blocks of an MLP.
+
+OUTPUT_TASKS = ("regression", "positive_regression", "binary", "multiclass")
+
+
+def _as_output(value, x, what):
+    if not isinstance(value, torch.Tensor):
+        return None, f"{what} must return a torch tensor; got {type(value).__name__}"
+    if value.shape != x.shape:
+        return None, (f"{what} must return a tensor shaped like its input {tuple(x.shape)}; "
+                      f"got {tuple(value.shape)}")
+    return value.detach().float(), None
+
+
+def diagnose_derivative(name: str, derivative, x=None) -> str | None:
+    """Compare ``derivative(x)`` with autograd's derivative of the activation ``name``."""
+    if name not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {name!r}; choose one of {sorted(ACTIVATIONS)}")
+    function = ACTIVATIONS[name]
+    x = torch.linspace(-6, 6, 241) if x is None else torch.as_tensor(x, dtype=torch.float32)
+    got, problem = _as_output(derivative(x.clone()), x, f"{name}_derivative")
+    if problem:
+        return problem
+    _, expected = activation_curves(function, x)
+    if name == "relu":  # the slope at exactly 0 is a convention (autograd uses 0): accept both
+        keep = x != 0
+        x, got, expected = x[keep], got[keep], expected[keep]
+    if torch.allclose(got, expected, atol=1e-5):
+        return None
+    value = function(x)
+    if torch.allclose(got, value, atol=1e-5):
+        return (f"{name}_derivative returns the value of {name}(x), not its slope: "
+                "differentiate the function")
+    if name == "tanh" and torch.allclose(got, 1 - value, atol=1e-5):
+        return "tanh_derivative: the slope is 1 minus the *square* of tanh(x)"
+    if name == "sigmoid" and torch.allclose(got, value * (1 + value), atol=1e-5):
+        return "sigmoid_derivative: the slope is sigmoid(x) times (1 - sigmoid(x))"
+    worst = int(torch.argmax((got - expected).abs()))
+    return (f"{name}_derivative({x[worst]:.2f}) gives {got[worst]:.4f}, but the slope of "
+            f"{name} there is {expected[worst]:.4f}")
+
+
+def diagnose_output_head(task: str, head) -> str | None:
+    """Check that ``head`` (an nn.Module applied to raw scores) suits the ``task``."""
+    if not isinstance(head, nn.Module):
+        return f"the head for {task!r} must be an nn.Module (e.g. nn.Identity()); " \
+               f"got {type(head).__name__}"
+    scores = torch.linspace(-4, 4, 24).reshape(6, 4)  # 6 samples, 4 outputs: N != C on purpose
+    with torch.no_grad():
+        out, problem = _as_output(head(scores), scores, f"the head for {task!r}")
+    if problem:
+        return problem
+    name = type(head).__name__
+    if task == "regression":
+        if not torch.allclose(out, scores):
+            return (f"a regression output must be able to take any real value, but {name} "
+                    "changes the scores: leave the linear output as it is (nn.Identity())")
+    elif task == "positive_regression":
+        if (out < 0).any():
+            return f"{name} lets negative values through: use nn.Softplus() (or nn.ReLU())"
+        if not torch.all(out[:, 1:] >= out[:, :-1]) or out.max() < 3.9:
+            return (f"{name} squeezes large values into a bounded range; a positive quantity "
+                    "has no upper bound: use nn.Softplus() (or nn.ReLU())")
+    elif task == "binary":
+        if (out <= 0).any() or (out >= 1).any():
+            return (f"{name} gives values outside (0, 1), which are not probabilities "
+                    "(ReLU and softplus outputs can exceed 1): use nn.Sigmoid()")
+        if not torch.allclose(out, torch.sigmoid(scores), atol=1e-6):
+            return f"{name} is not the logistic function: use nn.Sigmoid()"
+    elif task == "multiclass":
+        if (out < 0).any():
+            return f"{name} gives negative values, which cannot be probabilities: use nn.Softmax(dim=1)"
+        if torch.allclose(out.sum(dim=0), torch.ones(out.shape[1]), atol=1e-5):
+            return "the probabilities sum to 1 down each column (over the batch): use dim=1"
+        if not torch.allclose(out.sum(dim=1), torch.ones(len(out)), atol=1e-5):
+            return (f"the outputs of {name} do not sum to 1 over the classes, so they are not a "
+                    "probability distribution: use nn.Softmax(dim=1)")
+    else:
+        raise ValueError(f"unknown task {task!r}; choose one of {', '.join(OUTPUT_TASKS)}")
+    return None
+
+
+def diagnose_unused_layers(model: nn.Module, inputs, targets, loss_fn) -> str | None:
+    """A hint naming the parameters that receive no gradient: layers created in ``__init__``
+    that ``forward`` never uses (or uses with their output thrown away)."""
+    model.zero_grad(set_to_none=True)
+    loss_fn(model(inputs), targets).backward()
+    unused = [name for name, p in model.named_parameters() if p.requires_grad and p.grad is None]
+    model.zero_grad(set_to_none=True)
+    if unused:
+        layers = sorted({name.rsplit(".", 1)[0] for name in unused})
+        return (f"these layers are defined but never used in forward: {', '.join(layers)}. "
+                "Pass the data through every layer, in order")
+    return None
+
+
+# Classifiers compared on 2-D datasets.
+
+_POINT_COLORS = ListedColormap(["#d62728", "#1f77b4"])
+
+
+@dataclass
+class Comparison:
+    """The result of :func:`compare_classifiers`.
+
+    ``splits[dataset]`` is ``(X_train, X_test, y_train, y_test)``, ``fitted[dataset][name]`` the
+    trained estimator and ``scores`` a table of test accuracies (rows: datasets, columns:
+    classifiers).
+    """
+
+    splits: dict
+    fitted: dict
+    scores: pd.DataFrame
+
+
+def _check_dataset(name, data):
+    try:
+        X, y = data
+    except (TypeError, ValueError):
+        raise ValueError(f"dataset {name!r} must be a pair (X, y)") from None
+    X, y = np.asarray(X, dtype=float), np.asarray(y).reshape(-1)
+    if X.ndim != 2 or X.shape[1] != 2:
+        raise ValueError(f"dataset {name!r}: X must have shape (N, 2) to be drawn; got {X.shape}")
+    if len(X) != len(y):
+        raise ValueError(f"dataset {name!r}: X has {len(X)} rows but y has {len(y)} labels")
+    return X, y
+
+
+def compare_classifiers(classifiers: dict, datasets: dict, test_size=0.4, seed=0) -> Comparison:
+    """Fit a fresh copy of every classifier on every dataset and score it on held-out data.
+
+    ``classifiers`` maps names to unfitted scikit-learn estimators, ``datasets`` maps names to
+    ``(X, y)`` pairs with two features. Each dataset is split once (stratified, seeded), so all
+    classifiers see the same training and test points. BLAS runs on one thread: on problems
+    this small more threads only add overhead (and spin-waiting threads crawl on a busy CPU).
+    """
+    if not classifiers or not datasets:
+        raise ValueError("give at least one classifier and one dataset")
+    splits, fitted, scores = {}, {}, {}
+    for data_name, data in datasets.items():
+        X, y = _check_dataset(data_name, data)
+        split = train_test_split(X, y, test_size=test_size, random_state=seed, stratify=y)
+        X_train, X_test, y_train, y_test = split
+        splits[data_name], fitted[data_name], scores[data_name] = split, {}, {}
+        for name, estimator in classifiers.items():
+            with threadpool_limits(limits=1, user_api="blas"):
+                model = clone(estimator).fit(X_train, y_train)
+            fitted[data_name][name] = model
+            scores[data_name][name] = model.score(X_test, y_test)
+    table = pd.DataFrame.from_dict(scores, orient="index")
+    table.index.name = "dataset"
+    return Comparison(splits=splits, fitted=fitted, scores=table)
+
+
+def _grid(X, resolution):
+    low, high = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5
+    xx, yy = np.meshgrid(np.linspace(low[0], high[0], resolution),
+                         np.linspace(low[1], high[1], resolution), indexing="xy")
+    return xx, yy
+
+
+def _surface(model, points):
+    """P(class 1) for binary classifiers with predict_proba, else the predicted class."""
+    if hasattr(model, "predict_proba") and len(getattr(model, "classes_", ())) == 2:
+        return model.predict_proba(points)[:, 1], {"cmap": "RdBu", "vmin": 0, "vmax": 1, "levels": 11}
+    labels = model.predict(points).astype(float)
+    return labels, {"cmap": "tab10", "vmin": 0, "vmax": 9,
+                    "levels": np.arange(-0.5, 10)}
+
+
+def _scatter(ax, X_train, X_test, y_train, y_test):
+    ax.scatter(X_train[:, 0], X_train[:, 1], c=y_train, cmap=_POINT_COLORS, edgecolors="k",
+               linewidths=0.5, s=18)
+    ax.scatter(X_test[:, 0], X_test[:, 1], c=y_test, cmap=_POINT_COLORS, edgecolors="k",
+               linewidths=0.5, s=18, alpha=0.5)
+
+
+def plot_classifier_comparison(comparison: Comparison, resolution=100, show=True):
+    """A grid with one row per dataset: the data (training points solid, test points faded),
+    then each classifier's predicted probability of class 1 with its test accuracy."""
+    names = list(comparison.scores.columns)
+    rows = list(comparison.splits)
+    fig, axes = plt.subplots(len(rows), len(names) + 1, squeeze=False,
+                             figsize=(2.4 * (len(names) + 1), 2.4 * len(rows)))
+    for r, data_name in enumerate(rows):
+        X_train, X_test, y_train, y_test = comparison.splits[data_name]
+        xx, yy = _grid(np.vstack([X_train, X_test]), resolution)
+        points = np.column_stack([xx.ravel(), yy.ravel()])
+        axes[r, 0].set_ylabel(data_name)
+        if r == 0:
+            axes[r, 0].set_title("data")
+        _scatter(axes[r, 0], X_train, X_test, y_train, y_test)
+        for c, name in enumerate(names, start=1):
+            ax = axes[r, c]
+            with threadpool_limits(limits=1, user_api="blas"):
+                values, style = _surface(comparison.fitted[data_name][name], points)
+            ax.contourf(xx, yy, values.reshape(xx.shape), alpha=0.8, **style)
+            _scatter(ax, X_train, X_test, y_train, y_test)
+            ax.text(0.95, 0.05, f"{comparison.scores.loc[data_name, name]:.2f}",
+                    transform=ax.transAxes, ha="right", va="bottom", fontsize=12,
+                    bbox={"facecolor": "white", "alpha": 0.7, "edgecolor": "none"})
+            if r == 0:
+                ax.set_title(name)
+        for ax in axes[r]:
+            ax.set_xlim(xx.min(), xx.max())
+            ax.set_ylim(yy.min(), yy.max())
+            ax.set_xticks(())
+            ax.set_yticks(())
+    fig.tight_layout()
+    return _finish(fig, show)
+
+
+def plot_regression_fits(x, y, predictions: dict, title=None, show=True):
+    """Noisy 1-D samples ``(x, y)`` as dots and each model's predicted curve as a line."""
+    x, y = np.asarray(x, dtype=float).reshape(-1), np.asarray(y, dtype=float).reshape(-1)
+    if len(x) != len(y):
+        raise ValueError(f"x has {len(x)} values but y has {len(y)}")
+    order = np.argsort(x)
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.scatter(x, y, s=8, color="grey", alpha=0.6, label="data")
+    for name, predicted in predictions.items():
+        predicted = np.asarray(predicted, dtype=float).reshape(-1)
+        if len(predicted) != len(x):
+            raise ValueError(f"{name!r} has {len(predicted)} predictions for {len(x)} points")
+        ax.plot(x[order], predicted[order], linewidth=2, label=name)
+    ax.set_xlabel("x")
+    ax.set_ylabel("y")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return _finish(fig, show)
+
+
+# Shapes through a model.
+
+class ShapeMismatchError(ValueError):
+    """An input that does not fit one of the model's layers."""
+
+
+def _leaf_modules(model):
+    return [(name, module) for name, module in model.named_modules()
+            if not list(module.children())]
+
+
+def _describe(module):
+    """A short description of a layer, e.g. ``Conv2d(1, 6, kernel_size=(5, 5), ...)``."""
+    return f"{type(module).__name__}({module.extra_repr()})"
+
+
+def layer_shapes(model: nn.Module, input_shape) -> pd.DataFrame:
+    """Run one zero sample of ``input_shape`` (without the batch dimension) through ``model``
+    and return a table with each layer's output shape and number of parameters.
+
+    A shape that does not fit a layer raises :class:`ShapeMismatchError` naming that layer and
+    the shape it received, instead of a bare PyTorch error from deep inside the model.
+    """
+    shape = tuple(int(s) for s in input_shape)
+    if not shape or any(s < 1 for s in shape):
+        raise ValueError(f"input_shape must be positive sizes without the batch dimension, "
+                         f"e.g. (1, 28, 28); got {input_shape!r}")
+    rows, current = [], {}
+
+    def before(module, inputs):
+        current["layer"] = module
+        current["shape"] = tuple(inputs[0].shape) if inputs else None
+
+    def after(module, inputs, output):
+        name = names[module]
+        current.update(layer=None, finished=name, shape=tuple(output.shape))
+        n_params = sum(p.numel() for p in module.parameters(recurse=False))
+        rows.append({"layer": name, "type": _describe(module),
+                     "output shape": tuple(output.shape), "parameters": n_params})
+
+    leaves = _leaf_modules(model)
+    if not leaves:
+        raise ValueError("the model has no layers to follow")
+    names = {module: name for name, module in leaves}
+    handles = [m.register_forward_pre_hook(before) for _, m in leaves]
+    handles += [m.register_forward_hook(after) for _, m in leaves]
+    parameter = next(model.parameters(), None)
+    device = parameter.device if parameter is not None else torch.device("cpu")
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            model(torch.zeros((1, *shape), device=device))
+    except RuntimeError as error:
+        layer = current.get("layer")
+        if layer is not None:
+            where = f"layer '{names[layer]}' ({_describe(layer)}), which received"
+        elif "finished" in current:  # failed in the model's own forward code between layers
+            where = f"the model's forward code after layer '{current['finished']}', which output"
+        else:
+            where = "the model's forward code before its first layer"
+        received = f" {current['shape']}" if "shape" in current else ""
+        raise ShapeMismatchError(f"an input of shape {(1, *shape)} does not fit {where}"
+                                 f"{received}: {error}") from None
+    finally:
+        for handle in handles:
+            handle.remove()
+        model.train(was_training)
+    table = pd.DataFrame(rows, columns=["layer", "type", "output shape", "parameters"])
+    table.index = pd.RangeIndex(1, len(table) + 1, name="step")
+    return table
