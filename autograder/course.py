@@ -60,6 +60,11 @@ class Course:
         return f"sqlite:///{self.db_path}"
 
     @property
+    def secret_file(self):
+        """The grading secret hidden inputs are derived from (instructor-only, never released)."""
+        return self.root / ".autograder-secret"
+
+    @property
     def log_dir(self):
         path = self.root / "build" / "autograder-logs"
         path.mkdir(parents=True, exist_ok=True)
@@ -130,6 +135,7 @@ class Course:
         overrides.CourseDirectory.source_directory = os.path.relpath(self.source, self.root) \
             if self.source.is_relative_to(self.root) else str(self.source)
         overrides.CourseDirectory.db_url = db_url or self.db_url
+        overrides.ExecuteAndJudge.secret_file = str(self.secret_file)
         if self.timeout:
             overrides.Execute.timeout = int(self.timeout)
         config.merge(overrides)

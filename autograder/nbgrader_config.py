@@ -8,7 +8,7 @@ from nbgrader.preprocessors import (
     OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
 
 from autograder.preprocessors import (
-    DeduplicateIdsCompletely, ExecuteSurvivingKernelDeath, HideHiddenTests, TruncateLongOutputs)
+    DeduplicateIdsCompletely, ExecuteAndJudge, HideHiddenTests, TruncateLongOutputs)
 
 c = get_config()  # noqa: F821 (injected by the traitlets config loader)
 
@@ -50,10 +50,12 @@ c.LimitOutput.max_lines = 1000
 c.LimitOutput.max_traceback = 100
 c.TruncateLongOutputs.max_chars = 100_000
 
-# Autograde = nbgrader's default pipeline with a kernel crash failing only the cells from the
-# crash on (instead of the whole submission) and a character cap on outputs.
+# Autograde = nbgrader's default pipeline, except that every test cell's grade is decided by
+# its hidden test run in the grader (ExecuteAndJudge; autograder/trusted_tests.py), a kernel
+# crash fails only the cells from the crash on, and outputs are capped in characters.
+# The course secret that hidden inputs derive from: CourseDirectory.root/.autograder-secret.
 c.Autograde.autograde_preprocessors = [
-    ExecuteSurvivingKernelDeath,
+    ExecuteAndJudge,
     IgnorePattern,
     ClearMetadataPreprocessor,
     LimitOutput,

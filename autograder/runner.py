@@ -19,6 +19,7 @@ from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
 from autograder.kernel_env import pin_reference_kernels, share_cores
+from autograder.trusted_tests import split_hidden
 from course_utils.settings import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"
@@ -46,8 +47,27 @@ def _environment(quick: bool):
         os.environ.update(saved)
 
 
+@contextmanager
+def _hidden_tests_left_out(nb):
+    """Run only the visible part of test cells (hidden tests are grader code), then put the
+    hidden tests back so an in-place refresh keeps them."""
+    full = {}
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            visible, hidden = split_hidden(cell.source)
+            if hidden is not None:
+                full[index], cell.source = cell.source, visible
+    try:
+        yield
+    finally:
+        for index, source in full.items():
+            nb.cells[index].source = source
+
+
 def execute_notebook(path: Path, quick: bool = False, timeout: int = 600):
-    """Run ``path`` in a fresh kernel in its own folder; return (notebook, seconds, error)."""
+    """Run ``path`` in a fresh kernel in its own folder; return (notebook, seconds, error).
+
+    The visible part of each test cell runs; hidden tests run in the grader, not here."""
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as error:  # not JSON, not a notebook
@@ -57,7 +77,7 @@ def execute_notebook(path: Path, quick: bool = False, timeout: int = 600):
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     error = None
-    with _environment(quick):
+    with _environment(quick), _hidden_tests_left_out(nb):
         try:
             client.execute()
         except CellExecutionError as failure:

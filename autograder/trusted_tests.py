@@ -1,0 +1,194 @@
+"""Hidden tests that run in the grader, not in the student's kernel.
+
+A hidden test is the code between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN TESTS`` in
+a graded test cell of the source notebook, written once, as ordinary Python. The grader runs it
+in its own process with these names:
+
+- ``student``: the student's kernel, as it is right after the test cell's visible part ran.
+  ``student.square`` is the student's ``square``; calling it, reading attributes and indexing
+  go to the kernel; plain values (numbers, strings, lists, dicts, NumPy arrays, tensors) come
+  back as values, everything else (a model, an optimizer) as a remote handle.
+  ``student.has("name")`` says whether a name is defined, ``student.source("name")`` is the
+  source of the answer cell that defines it, ``student.module("torch.nn")`` a library module
+  in the kernel (to build objects there, e.g. a loss to pass to the student's function).
+- ``kind(x)``: the type name of a value or of a remote object (``"Linear"``, ``"ReLU"``).
+- ``rng``: a NumPy Generator seeded from the course secret, the student, the lesson, the cell and
+  the grading run: inputs the student has never seen, so forged answers must be computed.
+- ``expect(condition, hint)``; ``raise TestFailed(hint)``; ``StudentError`` (what a call into
+  the student's code raises when that code raised); ``np``, ``torch``, ``math``.
+
+The student's code can only produce values; whether they are right is decided here. A test
+fails with the hint of the first ``expect`` that fails, or with what the student's code raised.
+"""
+import builtins
+import functools
+import json
+import math
+import textwrap
+from dataclasses import dataclass
+
+import numpy as np
+
+from autograder import kernel_probe
+
+BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+
+
+class TestFailed(AssertionError):
+    """A hidden test's verdict: the student's answer is not right (message: the hint)."""
+
+
+class StudentError(TestFailed):
+    """The student's code raised, or a name the test needs is not defined.
+
+    When the student's code raised a built-in exception, the error is also an instance of
+    that exception type (``except ValueError`` in a test catches the student's ValueError)."""
+
+
+@functools.cache
+def _student_error_type(name):
+    builtin = getattr(builtins, name, None)
+    if not (isinstance(builtin, type) and issubclass(builtin, Exception)) or builtin is AssertionError:
+        return StudentError
+    try:
+        return type(f"Student{name}", (StudentError, builtin), {})
+    except TypeError:  # incompatible layouts (OSError and its kind)
+        return StudentError
+
+
+def kind(value):
+    """The type name of a plain value or of an object in the student's kernel."""
+    return value._type if isinstance(value, Remote) else type(value).__name__
+
+
+def expect(condition, hint):
+    """Fail the hidden test with ``hint`` unless ``condition`` holds."""
+    if not condition:
+        raise TestFailed(hint)
+
+
+def split_hidden(source: str):
+    """(visible source, hidden test source or None) of a test cell."""
+    if BEGIN not in source:
+        return source, None
+    before, _, rest = source.partition(BEGIN)
+    hidden, _, after = rest.partition(END)
+    return (before.rstrip("\n") + ("\n" + after.lstrip("\n") if after.strip() else "")).strip("\n"), \
+        textwrap.dedent(hidden).strip("\n")
+
+
+class Remote:
+    """An object that lives in the student's kernel."""
+
+    def __init__(self, kernel, number, type_name, label):
+        self._kernel, self._number, self._type, self._label = kernel, number, type_name, label
+
+    def __repr__(self):
+        return f"<student's {self._type} {self._label}>"
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return self._kernel.request({"op": "getattr", "target": self._number, "name": name},
+                                    f"{self._label}.{name}")
+
+    def __call__(self, *args, **kwargs):
+        return self._kernel.request(
+            {"op": "call", "target": self._number, "args": self._kernel.encode(list(args)),
+             "kwargs": self._kernel.encode(dict(kwargs))}, f"{self._label}(...)")
+
+    def __getitem__(self, key):
+        return self._kernel.request({"op": "item", "target": self._number,
+                                     "key": self._kernel.encode(key)}, f"{self._label}[...]")
+
+    def __iter__(self):
+        return iter(self._kernel.request({"op": "list", "target": self._number}, f"list({self._label})"))
+
+    def __len__(self):
+        return self._kernel.request({"op": "len", "target": self._number}, f"len({self._label})")
+
+
+class Student:
+    """The student's namespace, seen from the grader through ``send(request) -> answer``."""
+
+    def __init__(self, send, sources=None):
+        self._send, self._sources = send, sources or {}
+
+    def __getattr__(self, name):
+        if name.startswith("_"):
+            raise AttributeError(name)
+        answer = self._send({"op": "get", "name": name})
+        if "missing" in answer:
+            raise StudentError(f"`{name}` is not defined: run the cell that defines it")
+        return self._decode(answer, name)
+
+    def module(self, name):
+        """A library module in the kernel (``student.module("torch.nn").MSELoss()``), found
+        without the student's names, so a student's own ``nn`` cannot break a test."""
+        return self.request({"op": "import", "module": name}, name)
+
+    def has(self, name):
+        return "missing" not in self._send({"op": "get", "name": name})
+
+    def source(self, name):
+        """The source of the student's cell that defines ``name`` ('' when none does)."""
+        return self._sources.get(name, "")
+
+    # -- plumbing used by Remote
+    def encode(self, value):
+        return kernel_probe.encode(value, keep=self._reference)
+
+    @staticmethod
+    def _reference(value):
+        if isinstance(value, Remote):
+            return value._number
+        raise TypeError(f"cannot send a {type(value).__name__} to the student's kernel")
+
+    def request(self, request, label):
+        return self._decode(self._send(request), label)
+
+    def _decode(self, answer, label):
+        if "raised" in answer:
+            raise _student_error_type(str(answer.get("type", "")))(f"{label} raised {answer['raised']}")
+        try:
+            return kernel_probe.decode(answer["value"],
+                                       handle=lambda n, t: Remote(self, n, t, label))
+        except (KeyError, TypeError, ValueError) as error:
+            raise StudentError(f"{label} gave an answer that is not plain data ({error})") from None
+
+
+@dataclass
+class Verdict:
+    passed: bool
+    message: str = ""
+
+
+def run_hidden_test(code, student, seed, name="hidden test"):
+    """Run one hidden test in this process; the Verdict says whether the answer is right."""
+    import torch
+
+    namespace = {"student": student, "rng": np.random.default_rng(seed), "expect": expect, "kind": kind,
+                 "TestFailed": TestFailed, "StudentError": StudentError,
+                 "np": np, "torch": torch, "math": math, "__name__": "__hidden_test__"}
+    try:
+        exec(compile(code, f"<{name}>", "exec"), namespace)  # the instructor's own test code
+    except TestFailed as failure:
+        return Verdict(False, str(failure))
+    except Exception as error:  # noqa: BLE001 - a wrong answer of an unexpected type
+        return Verdict(False, f"the answer could not be checked: {type(error).__name__}: {error}")
+    return Verdict(True)
+
+
+def request_code(request):
+    """The one line the kernel runs for a request (no test code: only names and data)."""
+    return f"__import__('sys').modules['_course_probe'].handle({json.dumps(json.dumps(request))})"
+
+
+def install_code():
+    """Code that installs the kernel side (:mod:`autograder.kernel_probe`) as ``_course_probe``."""
+    source = open(kernel_probe.__file__, encoding="utf-8").read()
+    return ("import sys as _s, types as _t\n"
+            "_m = _t.ModuleType('_course_probe')\n"
+            f"exec(compile({source!r}, '<course probe>', 'exec'), _m.__dict__)\n"
+            "_s.modules['_course_probe'] = _m\n"
+            "del _s, _t, _m\n")
