@@ -87,7 +87,7 @@ class Remote:
         return f"<student's {self._type} {self._label}>"
 
     def __getattr__(self, name):
-        if name.startswith("_"):
+        if name.startswith("__"):
             raise AttributeError(name)
         return self._kernel.request({"op": "getattr", "target": self._number, "name": name},
                                     f"{self._label}.{name}")
@@ -115,7 +115,7 @@ class Student:
         self._send, self._sources = send, sources or {}
 
     def __getattr__(self, name):
-        if name.startswith("_"):
+        if name.startswith("__"):
             raise AttributeError(name)
         answer = self._send({"op": "get", "name": name})
         if "missing" in answer:
