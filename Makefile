@@ -16,18 +16,30 @@ endif
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export COURSE_PROGRESS := 0
 
-.PHONY: course test env lock clean
+.PHONY: course test env system lock clean
 
-course: $(STAMP)
+# Debian packages the grading needs: bubblewrap for the sandbox every submission runs in.
+# As root they are installed when missing; otherwise the command to install them is printed.
+SYSTEM_PACKAGES := bubblewrap
+
+course: $(STAMP) system
 	$(PY) -m autograder.runner
 	COURSE_QUICK=1 $(PY) -m autograder demo
 
-test: $(STAMP)
+test: $(STAMP) system
 	$(PY) -m pytest -n $(WORKERS) --dist loadfile -p no:cacheprovider \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--ignore=tests/fixtures tests notebooks
 
 env: $(STAMP)
+
+system:
+	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "Installing $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Missing: $$missing. Install it with: sudo apt-get install $$missing"; fi; \
+	fi
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)

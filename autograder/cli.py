@@ -23,6 +23,15 @@ def build_parser():
     parser.add_argument("--timeout", type=int, default=None,
                         help="seconds a cell may run before it is interrupted "
                              "(default: $COURSE_CELL_TIMEOUT or 300)")
+    sandbox = parser.add_argument_group("the grading sandbox (bubblewrap and cgroups, Linux)")
+    sandbox.add_argument("--no-sandbox", action="store_true",
+                         help="run submissions unsandboxed, with your permissions (warned every run)")
+    sandbox.add_argument("--memory-limit", type=float, default=4.0, metavar="GIB",
+                         help="memory of one submission's processes (default 4 GiB; 0: none)")
+    sandbox.add_argument("--max-processes", type=int, default=512, metavar="N",
+                         help="processes and threads of one submission (default 512; 0: none)")
+    sandbox.add_argument("--submission-timeout", type=float, default=1800, metavar="SECONDS",
+                         help="wall-clock time of one submission (default 1800 s; 0: none)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     release = commands.add_parser("release", help="check and generate the student version")
@@ -79,7 +88,12 @@ def _course(args):
         raise InstructorError(f"--course-dir {root} is not a folder")
     if args.timeout is not None and args.timeout <= 0:
         raise InstructorError("--timeout must be a positive number of seconds")
-    course = Course.at(root, args.source, args.timeout)
+    from autograder.sandbox import GiB, SandboxLimits
+
+    if min(args.memory_limit, args.max_processes, args.submission_timeout) < 0:
+        raise InstructorError("sandbox limits must be 0 (no limit) or positive")
+    limits = SandboxLimits(int(args.memory_limit * GiB), args.max_processes, args.submission_timeout)
+    course = Course.at(root, args.source, args.timeout, sandbox=not args.no_sandbox, limits=limits)
     if not course.source.is_dir():
         raise InstructorError(f"no lesson folder {course.source} (use --source)")
     return course

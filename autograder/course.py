@@ -39,17 +39,30 @@ def quiet_logger(name, logfile=None):
 
 @dataclass
 class Course:
-    """An nbgrader course directory whose source notebooks live in ``source``."""
+    """An nbgrader course directory whose source notebooks live in ``source``.
+
+    ``sandbox``: run every kernel in the bubblewrap sandbox (autograder/sandbox.py) with the
+    ``limits`` (autograder.sandbox.SandboxLimits; None: its defaults)."""
 
     root: Path
     source: Path
     timeout: int | None = None
+    sandbox: bool = True
+    limits: object = None
 
     @classmethod
-    def at(cls, root=None, source=None, timeout=None):
+    def at(cls, root=None, source=None, timeout=None, sandbox=True, limits=None):
         root = Path(root or REPO_ROOT).resolve()
         source = Path(source).resolve() if source else root / "notebooks"
-        return cls(root=root, source=source, timeout=timeout)
+        return cls(root=root, source=source, timeout=timeout, sandbox=sandbox, limits=limits)
+
+    def require_sandbox(self):
+        """Stop with one line saying what is missing when kernels cannot be sandboxed here."""
+        from autograder.sandbox import sandbox_unavailable
+
+        if self.sandbox and (missing := sandbox_unavailable()):
+            raise InstructorError(f"cannot sandbox the submissions: {missing} "
+                                  "(or grade unsandboxed with --no-sandbox, at your own risk)")
 
     @property
     def db_path(self):
@@ -136,6 +149,14 @@ class Course:
             if self.source.is_relative_to(self.root) else str(self.source)
         overrides.CourseDirectory.db_url = db_url or self.db_url
         overrides.ExecuteAndJudge.secret_file = str(self.secret_file)
+        overrides.ExecuteAndJudge.notes_dir = str(self.log_dir)
+        overrides.RepairCellIdentity.notes_dir = str(self.log_dir)
+        if self.sandbox:
+            overrides.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
+            if self.limits is not None:
+                overrides.SandboxedKernelManager.memory_limit = int(self.limits.memory_bytes)
+                overrides.SandboxedKernelManager.process_limit = int(self.limits.max_processes)
+                overrides.SandboxedKernelManager.time_limit = float(self.limits.submission_seconds)
         if self.timeout:
             overrides.Execute.timeout = int(self.timeout)
         config.merge(overrides)

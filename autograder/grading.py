@@ -19,6 +19,8 @@ import nbformat
 
 from autograder.course import Course, quiet_logger
 from autograder.kernel_env import share_cores
+from autograder.ledger import Ledger, notebook_hash
+from autograder.notes import clear_notes, read_notes
 from autograder.preprocessors import KERNEL_DIED
 from autograder.submissions import notebook_problem
 
@@ -73,9 +75,8 @@ def failure_reason(log):
     return errors[0][len("[ERROR]"):].strip()[:300] if errors else "unknown error"
 
 
-def _grade_in_worker(root, source, timeout, lesson, student, db_path, workers):
+def _grade_in_worker(course, lesson, student, db_path, workers):
     share_cores(workers)  # the kernel nbgrader starts inherits this worker's environment
-    course = Course(Path(root), Path(source), timeout)
     return run_nbgrader_autograde(course, lesson, student, db_url=f"sqlite:///{db_path}")
 
 
@@ -124,7 +125,8 @@ def read_outcome(course, lesson, student, problem=None):
                     outcome.score += grade.auto_score or 0.0
                 else:
                     outcome.manual_max += grade.max_score
-    outcome.notes = execution_notes(course.autograded_notebook(student, lesson))
+    outcome.notes = read_notes(course.log_dir, lesson, student) + execution_notes(
+        course.autograded_notebook(student, lesson))
     return outcome
 
 
@@ -171,8 +173,13 @@ def _problem_before_grading(course, lesson, student):
 def autograde(course, lesson, students=None, workers=1, say=print):
     """Grade every submission of ``lesson``; returns the Outcomes and the elapsed seconds."""
     students = course.students(lesson) if students is None else students
+    course.require_sandbox()
+    if not course.sandbox:
+        say("  WARNING: grading WITHOUT a sandbox: submissions run with your permissions")
     start = time.perf_counter()
     problems = {s: _problem_before_grading(course, lesson, s) for s in students}
+    for student in students:
+        clear_notes(course.log_dir, lesson, student)
     gradable = [s for s in students if not (problems[s] or "").startswith("missing notebook")]
     failures = {}
     if workers <= 1 or len(gradable) <= 1:
@@ -182,12 +189,14 @@ def autograde(course, lesson, students=None, workers=1, say=print):
                 failures[student] = error
     else:
         failures = _autograde_parallel(course, lesson, gradable, workers)
-    outcomes = []
+    outcomes, ledger = [], Ledger(course.root)
     for student in students:
         problem = problems[student]
         if student in failures and not problem:
             problem = f"nbgrader failed: {failures[student]} (log in {course.log_dir})"
         outcome = read_outcome(course, lesson, student, problem)
+        ledger.record(lesson, student, problem=outcome.problem, score=outcome.score,
+                      sha256=notebook_hash(course.submitted_notebook(student, lesson)))
         say(outcome.line())
         outcomes.append(outcome)
     return outcomes, time.perf_counter() - start
@@ -206,8 +215,8 @@ def _autograde_parallel(course, lesson, students, workers):
             shutil.copyfile(course.db_path, copies[student])
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
             futures = {
-                pool.submit(_grade_in_worker, str(course.root), str(course.source), course.timeout,
-                            lesson, student, str(copies[student]), workers): student
+                pool.submit(_grade_in_worker, course, lesson, student, str(copies[student]),
+                            workers): student
                 for student in students}
             for future in as_completed(futures):
                 student = futures[future]

@@ -9,6 +9,7 @@ from nbgrader.preprocessors import (
 
 from autograder.preprocessors import (
     DeduplicateIdsCompletely, ExecuteAndJudge, HideHiddenTests, TruncateLongOutputs)
+from autograder.repair import RepairCellIdentity
 
 c = get_config()  # noqa: F821 (injected by the traitlets config loader)
 
@@ -68,8 +69,11 @@ c.Autograde.autograde_preprocessors = [
 # DeduplicateIdsCompletely works around an nbgrader crash when a student duplicated a
 # graded cell and add_missing_cells is on.
 c.OverwriteCells.add_missing_cells = True
+# RepairCellIdentity first gives careless but correct cells (renamed id, stripped or extra
+# metadata, an answer pasted from another notebook) the release's metadata, matched by content.
 c.Autograde.sanitize_preprocessors = [
     ClearOutput,
+    RepairCellIdentity,
     DeduplicateIdsCompletely,
     OverwriteKernelspec,
     OverwriteCells,

@@ -2,6 +2,7 @@
 import hashlib
 import hmac
 import secrets
+import signal
 from pathlib import Path
 from queue import Empty
 from time import monotonic
@@ -12,14 +13,17 @@ from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import ClearHiddenTests, DeduplicateIds, Execute, NbGraderPreprocessor
 from traitlets import Integer, Unicode, default
+from traitlets.utils.importstring import import_item
 
 from autograder import kernel_probe
+from autograder.notes import add_note
 from autograder.trusted_tests import Student, install_code, request_code, run_hidden_test, split_hidden
 
 KERNEL_DIED = "DeadKernelError"
 NOT_RUN = "NotRunError"
 HIDDEN = "[hidden test]"
-GRADER_ERRORS = {"CellTimeoutError", KERNEL_DIED, NOT_RUN}
+TIMED_OUT = "CellTimeoutError"
+GRADER_ERRORS = {TIMED_OUT, KERNEL_DIED, NOT_RUN}
 
 
 def _error(ename, evalue):
@@ -32,28 +36,68 @@ class ExecuteSurvivingKernelDeath(Execute):
     Plain nbgrader aborts the whole submission (no grades, no feedback) when the kernel
     dies, e.g. after ``os.kill(os.getpid(), 9)``, a segfault or running out of memory.
     Here the cell that crashed and every later code cell get an error output, so the
-    cells that ran before keep their points and the student still gets feedback.
+    cells that ran before keep their points and the student still gets feedback. A cell that
+    timed out and whose kernel then ignores the interrupt stops the kernel the same way,
+    instead of every later cell waiting out its own timeout.
+
+    ``c.Execute.kernel_manager_class`` is honoured (nbgrader's Execute passes its own default
+    as a keyword argument, which would win over the configuration).
     """
 
+    interrupt_grace = Integer(5, help="Seconds a kernel gets to answer after a timed-out cell "
+                                      "was interrupted, before it is stopped").tag(config=True)
+
+    def __init__(self, *args, **kwargs):
+        config = kwargs.get("config") or getattr(kwargs.get("parent"), "config", None)
+        configured = config.Execute.get("kernel_manager_class") if config is not None else None
+        if configured and "kernel_manager_class" not in kwargs:
+            kwargs["kernel_manager_class"] = import_item(configured) if isinstance(configured, str) \
+                else configured
+        super().__init__(*args, **kwargs)
+
     def preprocess(self, nb, resources=None, km=None):
-        self._died_in_cell = None
+        self._died_in_cell, self._death = None, "died"
         return super().preprocess(nb, resources, km)
 
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code":
             return cell, resources
         if self._died_in_cell is not None:
-            cell.outputs = [_error(NOT_RUN, f"not run: the kernel died in cell {self._died_in_cell}")]
+            cell.outputs = [_error(NOT_RUN, f"not run: the kernel {self._death} in cell {self._died_in_cell}")]
             return cell, resources
         try:
-            return super().preprocess_cell(cell, resources, index)
+            cell, resources = super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
             self._died_in_cell = index
             self.log.error("Kernel died in cell %s", index)
             cell.outputs.append(_error(
                 KERNEL_DIED, "the Python process died while running this cell "
-                "(os._exit, os.kill, a crash or running out of memory)"))
+                "(os._exit, os.kill, a crash, running out of memory or out of time)"))
             return cell, resources
+        if any(o.output_type == "error" and o.ename == TIMED_OUT for o in cell.outputs) \
+                and not run_sync(self._async_answers)(self.interrupt_grace):
+            run_sync(self._async_stop_kernel)()
+            self._died_in_cell, self._death = index, "was stopped"
+            cell.outputs.append(_error(KERNEL_DIED, "the kernel ignored the interrupt after the "
+                                                    "time limit and was stopped"))
+        return cell, resources
+
+    async def _async_answers(self, seconds):
+        """Whether the kernel finishes a trivial request within ``seconds``."""
+        msg_id = self.kc.execute("", store_history=False, allow_stdin=False)
+        deadline = monotonic() + seconds
+        while (remaining := deadline - monotonic()) > 0:
+            try:
+                msg = await ensure_async(self.kc.get_iopub_msg(timeout=min(remaining, 0.5)))
+            except Empty:
+                continue
+            if msg["parent_header"].get("msg_id") == msg_id and msg["msg_type"] == "status" \
+                    and msg["content"]["execution_state"] == "idle":
+                return True
+        return False
+
+    async def _async_stop_kernel(self):
+        await ensure_async(self.km.signal_kernel(signal.SIGKILL))
 
 
 class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
@@ -68,6 +112,7 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
     """
 
     secret_file = Unicode("", help="File with the course secret (created when missing)").tag(config=True)
+    notes_dir = Unicode("", help="Folder for per-submission notes (autograder.notes)").tag(config=True)
     run_id = Unicode(help="Identifies one grading run; hidden inputs differ between runs").tag(config=True)
 
     @default("run_id")
@@ -79,9 +124,18 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
         info = (resources or {}).get("nbgrader", {})
         self._who = f"{info.get('assignment', '')}/{info.get('student', '')}/{info.get('notebook', '')}"
         self._sources = answer_sources(nb)
-        return super().preprocess(nb, resources, km)
+        self._where = (info.get("assignment", ""), info.get("student", ""))
+        self._sandboxed = None
+        try:
+            return super().preprocess(nb, resources, km)
+        finally:
+            box = self._sandboxed
+            for line in (box.sandbox_notes + box.limits_hit()) if box is not None else []:
+                add_note(self.notes_dir, *self._where, line)
 
     def preprocess_cell(self, cell, resources, index):
+        if self._sandboxed is None and hasattr(self.km, "limits_hit"):
+            self._sandboxed = self.km  # read its notes once the kernel has stopped
         if cell.cell_type != "code" or not utils.is_grade(cell) or self._died_in_cell is not None:
             return super().preprocess_cell(cell, resources, index)
         full_source = cell.source
@@ -207,9 +261,12 @@ class DeduplicateIdsCompletely(DeduplicateIds):
 
 
 class TruncateLongOutputs(NbGraderPreprocessor):
-    """Cap the characters of each text output (LimitOutput only counts lines)."""
+    """Cap the characters of each text output (LimitOutput only counts lines) and drop
+    images, and other binary outputs, larger than ``max_image_chars`` (base64)."""
 
     max_chars = Integer(100_000, help="Most characters kept per output (-1: no limit)").tag(config=True)
+    max_image_chars = Integer(2_000_000, help="Largest image or other binary output kept, in "
+                                              "base64 characters (-1: no limit)").tag(config=True)
 
     def _cut(self, text):
         if isinstance(text, list):
@@ -225,9 +282,13 @@ class TruncateLongOutputs(NbGraderPreprocessor):
             if output.output_type == "stream":
                 output.text = self._cut(output.text)
             elif output.output_type in ("execute_result", "display_data"):
-                for mime, value in output.data.items():
-                    if mime.startswith("text/"):
-                        output.data[mime] = self._cut(value)
+                for mime, value in list(output.data.items()):
+                    if mime.startswith("text/") or mime.endswith("json"):
+                        output.data[mime] = self._cut(value) if isinstance(value, (str, list)) else value
+                    elif 0 <= self.max_image_chars < len(value if isinstance(value, str) else str(value)):
+                        del output.data[mime]
+                        output.data["text/plain"] = (f"[{mime} output of {len(value) * 3 // 4 // 1024} KiB "
+                                                     "removed: over the size limit]")
             elif output.output_type == "error":
                 output.evalue = self._cut(output.evalue)
         return cell, resources

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from autograder.course import Course, InstructorError, quiet_logger
 from autograder.grading import autograde, failed_test_cells
+from autograder.sandbox import sandbox_unavailable
 
 
 def generate_assignment(course, lesson):
@@ -33,7 +34,8 @@ def check_lesson(course, lesson):
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
         root = Path(scratch)
         (root / "notebooks").symlink_to(course.source, target_is_directory=True)
-        trial = Course(root=root, source=root / "notebooks", timeout=course.timeout)
+        trial = Course(root=root, source=root / "notebooks", timeout=course.timeout,
+                       sandbox=course.sandbox and sandbox_unavailable() is None, limits=course.limits)
         generate_assignment(trial, lesson)
         for student, notebook in (("reference", trial.source_notebook(lesson)),
                                   ("unanswered", trial.release_notebook(lesson))):
