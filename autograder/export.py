@@ -35,7 +35,7 @@ def _add_status_columns(path, not_graded):
     for row in rows:
         reason = not_graded.get((row["assignment"], row["student_id"]))
         row["status"], row["reason"] = ("not graded", reason) if reason is not None else ("graded", "")
-        if reason is not None and row.get("timestamp"):
+        if reason is not None:
             row["raw_score"] = row["score"] = ""
     with open(path, "w", newline="") as f:
         writer = csv.DictWriter(f, fieldnames=columns)

@@ -17,6 +17,8 @@ from autograder.notes import add_note
 from autograder.trusted_tests import split_hidden
 
 SCHEMA_VERSION = 3
+KNOWN_KEYS = {"grade", "grade_id", "locked", "points", "schema_version", "solution", "task",
+              "cell_type", "checksum"}  # nbgrader's metadata schema 3
 
 
 def defined_names(source):
@@ -116,7 +118,7 @@ class RepairCellIdentity(NbGraderPreprocessor):
             if release is not None and name not in placed and release.cell_type == cell.cell_type:
                 placed[name] = cell
                 if _essentials(cell.metadata.nbgrader) != _essentials(release.metadata()) \
-                        or set(cell.metadata.nbgrader) - set(release.metadata()) - {"task", "points"}:
+                        or set(cell.metadata.nbgrader) - KNOWN_KEYS:
                     self._note(f"cell {index}: nbgrader metadata of '{name}' restored from the release")
                 cell.metadata["nbgrader"] = release.metadata()
             else:
