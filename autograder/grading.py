@@ -64,15 +64,20 @@ def run_nbgrader_autograde(course, lesson, student, db_url=None):
     return result["success"], failure_reason(result.get("log", "") + result.get("error", ""))
 
 
+GENERIC_ERRORS = ("There was an error processing", "Please see the", "NbGraderException")
+
+
 def failure_reason(log):
-    """The most telling line of a failed nbgrader run: its last real exception."""
+    """The most telling line of a failed nbgrader run: its last real exception, else its first
+    specific error line (never nbgrader's generic "There was an error processing ...")."""
     exceptions = [
         line.strip() for line in log.splitlines()
-        if EXCEPTION_LINE.match(line.strip()) and "NbGraderException" not in line]
+        if EXCEPTION_LINE.match(line.strip()) and not any(g in line for g in GENERIC_ERRORS)]
     if exceptions:
         return exceptions[-1][:300]
-    errors = [line for line in log.splitlines() if line.startswith("[ERROR]")]
-    return errors[0][len("[ERROR]"):].strip()[:300] if errors else "unknown error"
+    errors = [line[len("[ERROR]"):].strip() for line in log.splitlines()
+              if line.startswith("[ERROR]") and not any(g in line for g in GENERIC_ERRORS)]
+    return errors[0][:300] if errors else "nbgrader failed without saying why (see its log)"
 
 
 def _grade_in_worker(course, lesson, student, db_path, workers):

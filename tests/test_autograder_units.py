@@ -56,7 +56,11 @@ def test_config_sets_timeout_stderr_pattern_and_preprocessors(monkeypatch):
     assert config.Execute.timeout == 300
     assert config.OverwriteCells.add_missing_cells is True
     names = [cls.__name__ for cls in config.Autograde.autograde_preprocessors]
-    assert names[0] == "ExecuteSurvivingKernelDeath" and "IgnorePattern" in names
+    assert names[0] == "ExecuteAndJudge" and "IgnorePattern" in names
+    sanitize = [cls.__name__ for cls in config.Autograde.sanitize_preprocessors]
+    assert sanitize.index("RepairCellIdentity") < sanitize.index("OverwriteCells")
+    assert config.Execute.kernel_manager_class == "autograder.sandbox.SandboxedKernelManager"
+    assert "kernel_manager_class" not in Course.at(REPO_ROOT, sandbox=False).config().Execute
     assert Course.at(REPO_ROOT, timeout=7).config().Execute.timeout == 7
     monkeypatch.setenv("COURSE_CELL_TIMEOUT", "11")
     assert Course.at(REPO_ROOT).config().Execute.timeout == 11
@@ -112,6 +116,24 @@ def test_failure_reason_prefers_the_real_exception():
            "  File x\nKeyError: 'grade_id'\n[ERROR] ...\nnbgrader.converters.base.NbGraderException: see above\n")
     assert failure_reason(log) == "KeyError: 'grade_id'"
     assert failure_reason("[ERROR] Kernel died\n") == "Kernel died"
+    generic = ("[ERROR] There was an error processing assignment: /c/submitted/s/l\n"
+               "[ERROR] Notebook JSON is invalid: 'grade_id' is a required property\n")
+    assert failure_reason(generic) == "Notebook JSON is invalid: 'grade_id' is a required property"
+    assert "There was an error" not in failure_reason("[ERROR] There was an error processing x\n")
+
+
+def test_autograde_stops_with_one_line_when_the_sandbox_is_missing(tmp_path, monkeypatch):
+    from autograder import sandbox
+    from autograder.course import InstructorError
+    from autograder.grading import autograde
+
+    monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
+    assert sandbox.sandbox_unavailable() == "bubblewrap is not installed: apt-get install bubblewrap"
+    with pytest.raises(InstructorError, match="cannot sandbox the submissions: bubblewrap is not installed"):
+        autograde(Course.at(tmp_path), "00-fixture", [], say=lambda line: None)
+    warned = []
+    autograde(Course.at(tmp_path, sandbox=False), "00-fixture", [], say=warned.append)
+    assert warned and "WITHOUT a sandbox" in warned[0]
 
 
 def test_format_table_marks_missing_submissions():
