@@ -1,9 +1,10 @@
 """Repository-wide pytest hooks (the notebook regression tests are collected outside tests/)."""
 import os
+import tempfile
 
 import pytest
 
-from autograder.kernel_env import pin_reference_kernels, share_cores
+from autograder.kernel_env import own_user_state, pin_reference_kernels, share_cores
 from autograder.trusted_tests import split_hidden
 
 # nbval's kernels inherit this process's environment, as the runner's do: compute with the CPU
@@ -12,6 +13,9 @@ from autograder.trusted_tests import split_hidden
 # thread count stays torch's own, which the stored outputs were computed with.
 pin_reference_kernels()
 share_cores()
+# matplotlib's font cache, IPython's profile and Jupyter's folders: the test run's own, fresh
+# each run, never the user's (a stale font cache printed findfont warnings into stored outputs)
+own_user_state(tempfile.mkdtemp(prefix="course-test-home-"))
 
 
 def _official_mnist_configured() -> bool:

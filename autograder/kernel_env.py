@@ -1,10 +1,17 @@
 """The environment of the kernels that execute lessons (runner, nbval, grading).
 
-Two settings make those runs repeatable and fast: the CPU kernels that reference outputs are
-computed with, and how many threads each kernel gets when several run side by side. Both must
-be set before the libraries load, that is in the environment the kernels inherit.
+Three settings make those runs repeatable and fast: the CPU kernels that reference outputs are
+computed with, how many threads each kernel gets when several run side by side, and folders of
+their own for what matplotlib, IPython and Jupyter keep per user. They must be set before the
+libraries load, that is in the environment the kernels inherit.
 """
 import os
+from pathlib import Path
+
+# Per-user state that changes what a notebook prints: a matplotlib font cache left by another
+# environment made the first plot of every kernel warn on stderr ("findfont: ... not found").
+USER_STATE = {"MPLCONFIGDIR": "matplotlib", "IPYTHONDIR": "ipython",
+              "JUPYTER_CONFIG_DIR": "jupyter-config", "JUPYTER_RUNTIME_DIR": "jupyter-runtime"}
 
 # BLAS and PyTorch pick their kernels by the processor's instruction set (AVX2, AVX-512...),
 # and kernels of different widths add in different orders, so the last digits of a result
@@ -52,3 +59,15 @@ def share_cores(processes: int = 1, environ=None) -> None:
     environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     if processes > 1:
         environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // processes)))
+
+
+def own_user_state(folder, environ=None) -> dict:
+    """Point matplotlib, IPython and Jupyter at folders below ``folder`` (created), instead of
+    the user's home, in ``environ`` (default ``os.environ``); returns what was set."""
+    environ = os.environ if environ is None else environ
+    chosen = {}
+    for variable, name in USER_STATE.items():
+        path = Path(folder) / name
+        path.mkdir(parents=True, exist_ok=True)
+        chosen[variable] = environ[variable] = str(path)
+    return chosen

@@ -18,7 +18,7 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from autograder.kernel_env import pin_reference_kernels, share_cores
+from autograder.kernel_env import own_user_state, pin_reference_kernels, share_cores
 from autograder.trusted_tests import split_hidden
 from course_utils.settings import REPO_ROOT
 
@@ -36,6 +36,7 @@ def _environment(quick: bool):
     os.environ["COURSE_PROGRESS"] = "0"
     share_cores()  # kernels sharing cores must not spin
     pin_reference_kernels()  # the stored outputs were computed with these CPU kernels
+    own_user_state(REPO_ROOT / "build" / "user-state")  # not the user's matplotlib cache
     if quick:
         os.environ["COURSE_QUICK"] = "1"
     else:

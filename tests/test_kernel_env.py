@@ -1,6 +1,6 @@
 """The environment of the kernels that execute lessons: pinned CPU kernels, shared cores."""
 from autograder import kernel_env
-from autograder.kernel_env import REFERENCE_CPU_KERNELS, pin_reference_kernels
+from autograder.kernel_env import REFERENCE_CPU_KERNELS, own_user_state, pin_reference_kernels
 
 
 def test_reference_kernels_are_pinned_on_avx2_cpus_only_and_keep_explicit_values():
@@ -26,3 +26,17 @@ def test_share_cores_splits_the_cpus_between_kernels_and_keeps_explicit_values(m
     many = {}
     kernel_env.share_cores(16, many)
     assert many["OMP_NUM_THREADS"] == "1"
+
+
+def test_runs_keep_their_own_matplotlib_ipython_and_jupyter_folders(tmp_path):
+    environ = {"MPLCONFIGDIR": "/home/someone/.config/matplotlib"}
+    chosen = own_user_state(tmp_path, environ)
+    assert set(chosen) == {"MPLCONFIGDIR", "IPYTHONDIR", "JUPYTER_CONFIG_DIR", "JUPYTER_RUNTIME_DIR"}
+    assert environ["MPLCONFIGDIR"] == str(tmp_path / "matplotlib") and (tmp_path / "matplotlib").is_dir()
+    assert all(value.startswith(str(tmp_path)) for value in environ.values())
+
+
+def test_nbval_kernels_do_not_read_the_users_matplotlib_cache():
+    import os
+
+    assert "course-test-home-" in os.environ["MPLCONFIGDIR"]  # set by the root conftest.py
