@@ -1,0 +1,113 @@
+"""Trusted helpers for the hidden tests of lesson 4 (notebooks/04-xor).
+
+Hidden tests run in the grader (:mod:`autograder.trusted_tests`); the student's objects stay
+in the kernel and are reached through ``student`` as remote handles. These helpers build and
+train models there with library code only (reached through ``student.module``) and bring back
+values (outputs, parameters, type names) that the grader judges itself.
+"""
+import numpy as np
+import torch
+
+from course_utils.datasets import make_xor_blobs
+
+
+def kernel_parameters(student, model):
+    """``model.parameters()`` as a generator that stays in the kernel (a remote handle).
+
+    Calling ``model.parameters()`` through a handle brings the tensors back here as values;
+    an optimizer must be built in the kernel on the model's own parameters instead. ``map``
+    evaluates ``methodcaller("parameters")`` there, and only the list it returns comes back,
+    its generator item as a handle.
+    """
+    getter = student.module("operator").methodcaller("parameters")
+    (generator,) = student.module("builtins").map(getter, [model])
+    return generator
+
+
+def kernel_adam(student, model, lr):
+    """A ``torch.optim.Adam`` built in the kernel on the parameters of the remote ``model``."""
+    return student.module("torch.optim").Adam(kernel_parameters(student, model), lr=lr)
+
+
+def leaf_modules(model):
+    """The remote model's modules without children, in order (remote handles)."""
+    return [module for module in model.modules() if not list(module.children())]
+
+
+def xor_data(seed, n_per_blob=100, std=0.1):
+    """Fresh XOR blobs: float32 inputs (N, 2), float labels (N, 1) and int labels (N,)."""
+    X, y = make_xor_blobs(n_per_blob=n_per_blob, std=std, seed=seed)
+    return torch.from_numpy(X), torch.from_numpy(y.astype(np.float32)).view(-1, 1), y
+
+
+def outputs_of(student, model, X):
+    """The remote model's outputs for ``X`` (evaluation mode, on the CPU), as a tensor here."""
+    outputs = student.module("course_utils.training").predict_outputs(model, X)
+    if not torch.is_tensor(outputs):
+        raise TypeError(f"the model returned a {type(outputs).__name__}, not a tensor")
+    return outputs.detach().double()
+
+
+def logit_accuracy(outputs, labels):
+    """Share of points whose one logit has the sign of its 0/1 label (computed here)."""
+    outputs = torch.as_tensor(outputs).reshape(-1)
+    labels = torch.as_tensor(np.asarray(labels)).reshape(-1)
+    if outputs.shape != labels.shape:
+        return 0.0
+    return float(((outputs > 0).long() == labels.long()).double().mean())
+
+
+def affine_gap(student, model, rng, n=64):
+    """Largest ``f(a) + f(b) - f(a + d) - f(b - d)`` over the four corners and random points.
+
+    An affine function gives 0 up to rounding (a + b = (a + d) + (b - d)); the gap is returned
+    relative to the size of the outputs, so float32 rounding stays far below 1e-4.
+    """
+    a = rng.uniform(-0.5, 1.5, size=(n, 2))
+    b = rng.uniform(-0.5, 1.5, size=(n, 2))
+    d = rng.uniform(-1.0, 1.0, size=(n, 2))
+    corners_a, corners_b = np.array([[0.0, 0.0]]), np.array([[1.0, 1.0]])
+    a = np.concatenate([corners_a, a])
+    b = np.concatenate([corners_b, b])
+    d = np.concatenate([np.array([[0.0, 1.0]]), d])
+    points = np.concatenate([a, b, a + d, b - d]).astype(np.float32)
+    values = outputs_of(student, model, torch.from_numpy(points)).reshape(-1)
+    if values.shape[0] != len(points):
+        raise ValueError(f"the network returned {values.shape[0]} values for {len(points)} points")
+    fa, fb, fc, fd = values.reshape(4, -1)
+    gap = (fa + fb - fc - fd).abs().max().item()
+    return gap / (1.0 + values.abs().max().item())
+
+
+def train_in_kernel(student, model, loss_fn, optimizer, X, y, epochs, seed):
+    """Train the remote ``model`` in the kernel with the course's ``fit`` (CPU, quiet)."""
+    return student.module("course_utils").fit(
+        model, (X, y), loss_fn=loss_fn, optimizer=optimizer, epochs=epochs, batch_size=64,
+        device="cpu", seed=seed, verbose=False, progress=False)
+
+
+def bce_with_logits_problem(student, loss_fn, rng):
+    """None when the remote loss computes what ``nn.BCEWithLogitsLoss`` computes (with its
+    own ``reduction``, ``weight`` and ``pos_weight``) on random logits; else a hint."""
+    get = student.module("builtins").getattr
+    options = {name: get(loss_fn, name, None) for name in ("reduction", "weight", "pos_weight")}
+    reduction = options["reduction"] if options["reduction"] in ("mean", "sum", "none") else "mean"
+    reference = torch.nn.BCEWithLogitsLoss(
+        weight=options["weight"] if torch.is_tensor(options["weight"]) else None,
+        pos_weight=options["pos_weight"] if torch.is_tensor(options["pos_weight"]) else None,
+        reduction=reduction)
+    logits = torch.from_numpy(rng.normal(0.0, 3.0, size=(16, 1)).astype(np.float32))
+    targets = torch.from_numpy(rng.integers(0, 2, size=(16, 1)).astype(np.float32))
+    value = loss_fn(logits, targets)
+    expected = reference(logits, targets)
+    if not (torch.is_tensor(value) and value.shape == expected.shape
+            and torch.allclose(value.double(), expected.double(), rtol=1e-4, atol=1e-6)):
+        return ("your loss does not compute binary cross-entropy on logits: use "
+                "nn.BCEWithLogitsLoss()")
+    return None
+
+
+def parameter_fingerprints(tensors):
+    """Shape and values of each tensor, to compare parameter lists read from the kernel."""
+    return sorted((tuple(t.shape), str(t.dtype), t.detach().cpu().numpy().tobytes())
+                  for t in tensors)

@@ -1,0 +1,211 @@
+"""The hidden tests of lesson 1 (notebooks/01-loss-functions), judged in this process.
+
+The grader runs a hidden test with ``student`` bound to the student's kernel. Here the
+"kernel" is a namespace in this process holding the lesson's setup and answer cells, answered
+by the grader's own probe code (:mod:`autograder.kernel_probe`) through the same JSON
+requests, so the reference solution and common mistakes are judged for several seeds in
+seconds, without nbgrader. tests/test_autograder_sims.py grades the same students for real.
+"""
+import json
+import re
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import kernel_probe
+from autograder.course import REPO_ROOT
+from autograder.trusted_tests import Student, run_hidden_test, split_hidden
+
+NOTEBOOK = REPO_ROOT / "notebooks" / "01-loss-functions" / "loss_functions.ipynb"
+SIMS = Path(__file__).parent / "student_sims" / "01-loss-functions.py"
+SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?### END SOLUTION[ \t]*$", re.S | re.M)
+
+
+def _grade_id(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+# What the answer cells use from the lesson's setup cell (the cell itself also seeds, picks a
+# device and sets matplotlib and torch options, which would leak into other tests here).
+SETUP = ("import numpy as np\nimport torch\nfrom torch import nn\n"
+         "from torch.nn import functional as F\nfrom course_utils import MLP\n")
+
+
+def _load():
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    answers = {_grade_id(c): c.source for c in nb.cells
+               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+    hidden = {_grade_id(c): split_hidden(c.source)[1] for c in nb.cells
+              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+    return answers, hidden
+
+
+ANSWERS, HIDDEN = _load()
+SPEC = {}
+exec(compile(SIMS.read_text(), str(SIMS), "exec"), SPEC)  # the simulated students' spec
+
+
+def _student(namespace):
+    """A ``Student`` whose kernel is ``namespace``, answered by a private copy of the probe."""
+    probe = types.ModuleType("_course_probe_in_process")
+    exec(compile(Path(kernel_probe.__file__).read_text(), "<course probe>", "exec"), probe.__dict__)
+    probe._namespace = lambda: namespace
+
+    def send(request):
+        try:
+            answer = probe._answer(json.loads(json.dumps(request)))
+        except Exception as error:  # noqa: BLE001 - the probe's handle() answers it the same way
+            answer = {"raised": f"{type(error).__name__}: {error}", "type": type(error).__name__}
+        return json.loads(json.dumps(answer))
+
+    return Student(send)
+
+
+@pytest.fixture(scope="module")
+def lesson_namespace():
+    """The namespace after the setup imports and the reference answers."""
+    namespace = {"__name__": "__main__"}
+    exec(compile(SETUP, "<setup>", "exec"), namespace)
+    for source in ANSWERS.values():
+        exec(compile(source, "<answer cell>", "exec"), namespace)
+    return namespace
+
+
+def _judge(namespace, test_id, seed, **replaced):
+    namespace = dict(namespace)
+    for source in replaced.values():
+        exec(compile(source, "<replaced answer>", "exec"), namespace)
+    return run_hidden_test(HIDDEN[test_id], _student(namespace), seed, name=test_id)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("test_id", sorted(HIDDEN))
+def test_reference_solution_passes(lesson_namespace, test_id, seed):
+    verdict = _judge(lesson_namespace, test_id, seed)
+    assert verdict.passed, verdict.message
+
+
+@pytest.mark.parametrize("test_id", sorted(HIDDEN))
+def test_unanswered_fails(lesson_namespace, test_id):
+    unanswered = {cell: SOLUTION.sub(r"\1raise NotImplementedError()", source)
+                  for cell, source in ANSWERS.items()}
+    verdict = _judge(lesson_namespace, test_id, 0, **unanswered)
+    assert not verdict.passed
+    assert "NotImplementedError" in verdict.message
+
+
+@pytest.mark.parametrize("number", range(len(SPEC["MISTAKES"])))
+def test_simulated_mistakes_fail_with_their_hint(lesson_namespace, number):
+    mistake = SPEC["MISTAKES"][number]
+    for seed in (0, 1):
+        verdict = _judge(lesson_namespace, f"{mistake['cell']}-tests", seed,
+                         answer=mistake["source"])
+        assert not verdict.passed and mistake["hint"] in verdict.message, verdict.message
+
+
+def test_partial_mse_sum_fails(lesson_namespace):
+    verdict = _judge(lesson_namespace, "ex2-mse-loss-tests", 0,
+                     answer=SPEC["PARTIAL"]["replace"]["ex2-mse-loss"])
+    assert not verdict.passed
+    assert "compute the mean of (prediction - target) ** 2" in verdict.message
+
+
+def _l1(body):
+    return ("def l1_loss(p, t):\n    if p.shape != t.shape:\n        raise ValueError('shapes')\n"
+            f"    return {body}\n")
+
+
+def _repair(*body):
+    return "def repair_nll_model(model):\n" + "".join(f"    {line}\n" for line in body)
+
+
+def _one_hot(*body):
+    return "def one_hot(labels, n_classes):\n" + "".join(f"    {line}\n" for line in body)
+
+
+REFERENCE_CHOICES = {
+    "rent": "(nn.MSELoss(), None)", "delivery": "(nn.L1Loss(), None)",
+    "spam": "(nn.BCEWithLogitsLoss(), None)", "digits": "(nn.CrossEntropyLoss(), None)",
+    "distill": "(nn.KLDivLoss(reduction='batchmean'), nn.LogSoftmax(dim=1))",
+    "faces": "(nn.CosineEmbeddingLoss(), None)",
+}
+
+
+def _choose(prelude="", lookup="CHOICES[task]", **changes):
+    pairs = {**REFERENCE_CHOICES, **changes}
+    choices = ", ".join(f"{task!r}: {pair}" for task, pair in pairs.items())
+    check = "" if "get" in lookup else \
+        "    if task not in CHOICES:\n        raise ValueError(task)\n"
+    return (f"{prelude}CHOICES = {{{choices}}}\n\n\n"
+            f"def choose_loss(task):\n{check}    return {lookup}\n")
+
+
+KEEP_LAYERS = ("layers = list(model.children())",
+               "if not isinstance(layers[-1], nn.Linear):", "    layers = layers[:-1]")
+OTHER_MISTAKES = [
+    ("ex1-l1-loss", _l1("torch.tensor((p - t).abs().mean().item())"), "l1_loss lost the gradient"),
+    ("ex1-l1-loss", _l1("torch.tensor(np.abs(p.numpy() - t.numpy()).mean())"),
+     "l1_loss lost the gradient"),
+    ("ex1-l1-loss", _l1("(p - t).abs().detach().numpy().mean()"),
+     "l1_loss must return a torch tensor"),
+    ("ex1-l1-loss", _l1("(p - t).abs()"), "l1_loss must return one number"),
+    ("ex3-repair-nll", "import copy\n\n\n" + _repair(
+        "layers = [copy.deepcopy(m) for m in model.children()][:-1]",
+        "return nn.Sequential(*layers, nn.LogSoftmax(dim=1))"),
+     "keep the layers of the model you were given"),
+    ("ex3-repair-nll", _repair("layers = list(model.children())[:-1]",
+                               "return nn.Sequential(*layers, nn.LogSoftmax(dim=0))"),
+     "LogSoftmax(dim=0) does not normalize over the classes"),
+    ("ex3-repair-nll", _repair(*KEEP_LAYERS, "with torch.no_grad():",
+                               "    layers[-1].weight.mul_(2)",
+                               "return nn.Sequential(*layers, nn.LogSoftmax(dim=1))"),
+     "the outputs must be the log-softmax of the class scores"),
+    ("ex3-repair-nll", _repair(*KEEP_LAYERS, "for parameter in model.parameters():",
+                               "    parameter.requires_grad_(False)",
+                               "return nn.Sequential(*layers, nn.LogSoftmax(dim=1))"),
+     "training the repaired model with NLLLoss failed"),
+    ("ex4-one-hot", _one_hot("labels = torch.as_tensor(labels)",
+                             "if labels.min() < 0 or labels.max() >= n_classes:",
+                             "    raise ValueError('labels')",
+                             "encoded = F.one_hot(labels.long(), n_classes).float()",
+                             "labels.fill_(0)", "return encoded"),
+     "do not modify the labels you are given"),
+    ("ex4-one-hot", _one_hot("return F.one_hot(torch.as_tensor(labels).long()).float()"),
+     "keep n_classes columns"),
+    ("ex4-one-hot", _one_hot("return F.one_hot(torch.as_tensor(labels).long(), n_classes).float()"),
+     "labels outside 0 .. n_classes - 1 must raise ValueError"),
+    ("ex5-choose-loss", _choose("class MSELoss(nn.L1Loss):\n    pass\n\n\n",
+                                rent="(MSELoss(), None)"),
+     "rent: your MSELoss does not compute what nn.MSELoss computes"),
+    ("ex5-choose-loss", _choose(rent="(nn.MSELoss, None)"),
+     "rent: return a loss instance such as MSELoss(), not the class itself"),
+    ("ex5-choose-loss", _choose(delivery="(nn.MSELoss(), None)"),
+     "delivery: a few wildly wrong records must not dominate"),
+    ("ex5-choose-loss", _choose(lookup="CHOICES.get(task)"),
+     "an unknown task name must raise ValueError"),
+]
+
+
+def test_choices_the_old_tests_accepted_still_pass(lesson_namespace):
+    other_choices = _choose(rent="(nn.MSELoss(reduction='sum'), None)",
+                            delivery="(nn.HuberLoss(delta=2.0), None)",
+                            spam="(nn.BCELoss(), nn.Sigmoid())",
+                            digits="(nn.NLLLoss(), nn.LogSoftmax(dim=1))",
+                            distill="(nn.CrossEntropyLoss(), None)",
+                            faces="(nn.CosineEmbeddingLoss(margin=0.2), None)")
+    verdict = _judge(lesson_namespace, "ex5-choose-loss-tests", 0, answer=other_choices)
+    assert verdict.passed, verdict.message
+    keeps_softmax = _repair("layers = list(model.children())",  # only drops a final ReLU
+                            "if isinstance(layers[-1], nn.ReLU):", "    layers = layers[:-1]",
+                            "return nn.Sequential(*layers, nn.LogSoftmax(dim=1))")
+    verdict = _judge(lesson_namespace, "ex3-repair-nll-tests", 0, answer=keeps_softmax)
+    assert verdict.passed, verdict.message
+
+
+@pytest.mark.parametrize("cell,source,hint", OTHER_MISTAKES,
+                         ids=[f"{m[0]}-{n}" for n, m in enumerate(OTHER_MISTAKES)])
+def test_other_mistakes_fail_with_a_hint(lesson_namespace, cell, source, hint):
+    verdict = _judge(lesson_namespace, f"{cell}-tests", 3, answer=source)
+    assert not verdict.passed and hint in verdict.message, verdict.message

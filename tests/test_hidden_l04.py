@@ -1,0 +1,153 @@
+"""The hidden tests of lesson 4 (notebooks/04-xor), judged in this process.
+
+The grader runs a hidden test with ``student`` bound to the student's kernel. Here the
+"kernel" is a namespace in this process holding the lesson's setup and answer cells, answered
+by the grader's own probe code (:mod:`autograder.kernel_probe`) through the same JSON
+requests, so the reference solution and common mistakes are judged for several seeds in
+seconds, without nbgrader. tests/test_autograder_sims.py grades the same students for real.
+"""
+import json
+import re
+import types
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from autograder import kernel_probe
+from autograder.course import REPO_ROOT
+from autograder.trusted_tests import Student, run_hidden_test, split_hidden
+
+NOTEBOOK = REPO_ROOT / "notebooks" / "04-xor" / "xor.ipynb"
+SIMS = Path(__file__).parent / "student_sims" / "04-xor.py"
+SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?### END SOLUTION[ \t]*$", re.S | re.M)
+
+
+def _grade_id(cell):
+    return cell.metadata.get("nbgrader", {}).get("grade_id")
+
+
+# What the answer cells use from the lesson's setup cell (the cell itself also seeds, picks a
+# device and sets matplotlib and torch options, which would leak into other tests here).
+SETUP = "import numpy as np\nimport torch\nfrom torch import nn\nfrom course_utils import MLP\n"
+
+
+def _load():
+    nb = nbformat.read(str(NOTEBOOK), as_version=4)
+    answers = {_grade_id(c): c.source for c in nb.cells
+               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
+    hidden = {_grade_id(c): split_hidden(c.source)[1] for c in nb.cells
+              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+    return answers, hidden
+
+
+ANSWERS, HIDDEN = _load()
+SPEC = {}
+exec(compile(SIMS.read_text(), str(SIMS), "exec"), SPEC)  # the simulated students' spec
+
+
+def _student(namespace):
+    """A ``Student`` whose kernel is ``namespace``, answered by a private copy of the probe."""
+    probe = types.ModuleType("_course_probe_in_process")
+    exec(compile(Path(kernel_probe.__file__).read_text(), "<course probe>", "exec"), probe.__dict__)
+    probe._namespace = lambda: namespace
+
+    def send(request):
+        try:
+            answer = probe._answer(json.loads(json.dumps(request)))
+        except Exception as error:  # noqa: BLE001 - the probe's handle() answers it the same way
+            answer = {"raised": f"{type(error).__name__}: {error}", "type": type(error).__name__}
+        return json.loads(json.dumps(answer))
+
+    return Student(send)
+
+
+@pytest.fixture(scope="module")
+def lesson_namespace():
+    """The namespace after the setup imports and the reference answers."""
+    namespace = {"__name__": "__main__"}
+    exec(compile(SETUP, "<setup>", "exec"), namespace)
+    for source in ANSWERS.values():
+        exec(compile(source, "<answer cell>", "exec"), namespace)
+    return namespace
+
+
+def _judge(namespace, test_id, seed, **replaced):
+    namespace = dict(namespace)
+    for source in replaced.values():
+        exec(compile(source, "<replaced answer>", "exec"), namespace)
+    return run_hidden_test(HIDDEN[test_id], _student(namespace), seed, name=test_id)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("test_id", sorted(HIDDEN))
+def test_reference_solution_passes(lesson_namespace, test_id, seed):
+    verdict = _judge(lesson_namespace, test_id, seed)
+    assert verdict.passed, verdict.message
+
+
+@pytest.mark.parametrize("test_id", sorted(HIDDEN))
+def test_unanswered_fails(lesson_namespace, test_id):
+    unanswered = {cell: SOLUTION.sub(r"\1raise NotImplementedError()", source)
+                  for cell, source in ANSWERS.items()}
+    verdict = _judge(lesson_namespace, test_id, 0, **unanswered)
+    assert not verdict.passed
+    assert "NotImplementedError" in verdict.message
+
+
+@pytest.mark.parametrize("number", range(len(SPEC["MISTAKES"])))
+def test_simulated_mistakes_fail_with_their_hint(lesson_namespace, number):
+    mistake = SPEC["MISTAKES"][number]
+    for seed in (0, 1):
+        verdict = _judge(lesson_namespace, f"{mistake['cell']}-tests", seed,
+                         answer=mistake["source"])
+        assert not verdict.passed and mistake["hint"] in verdict.message, verdict.message
+
+
+def test_partial_or_and_thresholds_fail_near_the_corners(lesson_namespace):
+    verdict = _judge(lesson_namespace, "ex2-or-and-tests", 0,
+                     answer=SPEC["PARTIAL"]["replace"]["ex2-or-and"])
+    assert not verdict.passed and "near the corners" in verdict.message
+
+
+OTHER_MISTAKES = [
+    ("ex1-collapse", "def collapse(first, second):\n"
+                     "    merged = nn.Linear(first.in_features, second.out_features)\n"
+                     "    with torch.no_grad():\n"
+                     "        merged.weight.copy_(second.weight @ first.weight)\n"
+                     "        merged.bias.copy_(second.weight @ first.bias + second.bias)\n"
+                     "        first.bias.zero_()\n"
+                     "    return merged\n",
+     "collapse must not change the layers it is given"),
+    ("ex1-collapse", "def collapse(first, second):\n    return nn.Sequential(first, second)\n",
+     "collapse must return an nn.Linear layer"),
+    ("ex3-xor-mlp", "def make_xor_mlp():\n    return MLP(2, 4, 1)\n",
+     "use a hidden layer with at least 8 units"),
+    ("ex3-xor-mlp", "def make_xor_mlp():\n    return MLP(2, 16, 2)\n",
+     "the network must map (N, 2) inputs to (N, 1) logits; got (5, 2)"),
+    ("ex4-loss-optimizer", "def make_loss_and_optimizer(model):\n"
+                           "    return nn.BCEWithLogitsLoss(), torch.optim.Adam(\n"
+                           "        MLP(2, 16, 1).parameters(), lr=0.05)\n",
+     "pass model.parameters()"),
+    ("ex4-loss-optimizer", "def make_loss_and_optimizer(model):\n"
+                           "    copies = [p.detach().clone().requires_grad_()\n"
+                           "              for p in model.parameters()]\n"
+                           "    return nn.BCEWithLogitsLoss(), torch.optim.Adam(copies, lr=0.05)\n",
+     "pass model.parameters()"),
+    ("ex4-loss-optimizer", "class BCEWithLogitsLoss(nn.MSELoss):\n    pass\n\n\n"
+                           "def make_loss_and_optimizer(model):\n"
+                           "    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)\n"
+                           "    return BCEWithLogitsLoss(), optimizer\n",
+     "your loss does not compute binary cross-entropy on logits"),
+    ("ex4-loss-optimizer", "def make_loss_and_optimizer(model):\n"
+                           "    optimizer = torch.optim.SGD(model.parameters(), lr=0.001)\n"
+                           "    return nn.BCEWithLogitsLoss(), optimizer\n",
+     "try torch.optim.Adam with lr=0.05"),
+]
+
+
+@pytest.mark.parametrize("cell,source,hint", OTHER_MISTAKES,
+                         ids=[f"{m[0]}-{n}" for n, m in enumerate(OTHER_MISTAKES)])
+def test_other_mistakes_fail_with_a_hint(lesson_namespace, cell, source, hint):
+    verdict = _judge(lesson_namespace, f"{cell}-tests", 3, answer=source)
+    assert not verdict.passed and hint in verdict.message, verdict.message
