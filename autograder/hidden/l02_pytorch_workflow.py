@@ -1,0 +1,388 @@
+"""Trusted helpers for the hidden tests of lesson 2, the PyTorch workflow.
+
+They run in the grader. The student's functions and models are reached through the hidden
+test's ``student`` (:class:`autograder.trusted_tests.Student`): models and optimizers are
+remote handles, tensors come back as values, and every verdict is computed here. The
+``diagnose_*`` functions mirror the notebook's self-check helpers of the same names (which a
+student could redefine): each returns the hint for a common mistake, or None.
+
+Inputs are derived from the hidden test's ``rng`` (data seeds, sizes, random tensors), so an
+answer has to be computed, not remembered.
+"""
+import math
+
+import numpy as np
+import torch
+from sklearn.datasets import make_blobs
+from sklearn.model_selection import train_test_split
+from torch import nn
+
+from autograder.trusted_tests import Remote, TestFailed, kind
+from course_utils.checks import is_close
+from course_utils.datasets import load_circles
+from course_utils.lessons.l02_pytorch_workflow import binary_split_tensors
+from course_utils.models import MLP
+from course_utils.training import check_batch, evaluate, fit
+
+
+def expect_no_problem(hint):
+    """Fail the hidden test with ``hint`` when a ``diagnose_*`` helper found a problem."""
+    if hint:
+        raise TestFailed(hint)
+
+
+class KernelTypes:
+    """``isinstance`` against library classes, asked of the student's kernel.
+
+    The answer is a fact about the student's object (like :func:`kind`, but subclasses count),
+    not a verdict; the classes are found with ``student.module``, never by the student's names.
+    """
+
+    def __init__(self, student):
+        self.student = student
+        self._classes = {}
+        self._isinstance = None
+
+    def _class(self, dotted):
+        if dotted not in self._classes:
+            module, _, name = dotted.rpartition(".")
+            self._classes[dotted] = getattr(self.student.module(module), name)
+        return self._classes[dotted]
+
+    def isinstance(self, value, dotted):
+        """True when ``value`` (a remote handle) is an instance of the class ``dotted``."""
+        if not isinstance(value, Remote):
+            return False
+        if self._isinstance is None:
+            self._isinstance = self.student.module("builtins").isinstance
+        return self._isinstance(value, self._class(dotted)) is True
+
+
+# -- models, seen from the grader --------------------------------------------------------------
+
+def modules(model):
+    """``list(model.modules())`` of a remote model: handles, the model itself first."""
+    return list(model.modules()) if isinstance(model, Remote) else []
+
+
+def leaves(model):
+    """The modules without children, in order."""
+    return [m for m in modules(model) if len(m.children()) == 0]
+
+
+def linear_layers(types, model):
+    return [m for m in modules(model) if types.isinstance(m, "torch.nn.Linear")]
+
+
+def n_parameters(model):
+    return sum(int(torch.as_tensor(p).numel()) for p in model.parameters())
+
+
+def outputs(model, x):
+    """The remote model's outputs for the tensor ``x``, as a float tensor here."""
+    out = model(x)
+    if not isinstance(out, torch.Tensor):
+        raise TestFailed(f"the model must return a tensor (got {kind(out)})")
+    return out.detach().float()
+
+
+def random_inputs(rng, n, in_features):
+    return torch.as_tensor(rng.normal(size=(n, in_features)), dtype=torch.float32)
+
+
+def is_affine(model, in_features, rng):
+    """True when model(midpoint) equals the midpoint of the outputs, as for any linear map
+    (random points from ``rng``)."""
+    a, b = random_inputs(rng, 16, in_features), random_inputs(rng, 16, in_features)
+    return torch.allclose(outputs(model, (a + b) / 2), (outputs(model, a) + outputs(model, b)) / 2,
+                          atol=1e-5)
+
+
+# -- exercise 4: loss and optimizer --------------------------------------------------------------
+
+def _same_tensors(mine, theirs):
+    """Every tensor of ``mine`` equals a distinct tensor of ``theirs`` (and the counts match)."""
+    theirs = list(theirs)
+    if len(mine) != len(theirs):
+        return False
+    for tensor in mine:
+        match = next((i for i, t in enumerate(theirs)
+                      if isinstance(t, torch.Tensor) and t.shape == tensor.shape and torch.equal(t, tensor)),
+                     None)
+        if match is None:
+            return False
+        theirs.pop(match)
+    return True
+
+
+def diagnose_loss_and_optimizer(student, types, make, lr, rng):
+    """Build a probe nn.Linear in the kernel, hand it to ``make`` and check what comes back:
+    the loss type, SGD over exactly the probe's parameters with ``lr``, and one SGD step on
+    random data from ``rng`` that moves the probe's weights as computed here."""
+    in_features = int(rng.integers(2, 6))
+    student.module("torch").manual_seed(int(rng.integers(2 ** 31)))
+    probe = student.module("torch.nn").Linear(in_features, 1)
+    returned = make(probe, lr=lr)
+    if not (isinstance(returned, (tuple, list)) and len(returned) == 2):
+        return "return a pair (loss_fn, optimizer)"
+    loss_fn, optimizer = returned
+    if types.isinstance(loss_fn, "torch.nn.BCELoss"):
+        return ("BCELoss expects probabilities, but the model outputs logits: use BCEWithLogitsLoss, "
+                "which applies the sigmoid itself (and is numerically stable)")
+    if not types.isinstance(loss_fn, "torch.nn.BCEWithLogitsLoss"):
+        return f"{kind(loss_fn)} is not the loss for one logit and 0/1 labels: use BCEWithLogitsLoss"
+    if not types.isinstance(optimizer, "torch.optim.SGD"):
+        return f"use torch.optim.SGD (got {kind(optimizer)})"
+    before = [torch.as_tensor(p).clone() for p in probe.parameters()]
+    groups = optimizer.param_groups
+    handed = [p for group in groups for p in group["params"]]
+    if not _same_tensors(before, handed):
+        return "give the optimizer the parameters of the model passed in: SGD(model.parameters(), ...)"
+    if not all(is_close(group["lr"], lr) for group in groups):
+        return "pass the learning rate on: SGD(model.parameters(), lr=lr)"
+    # one full-batch step with the student's loss and optimizer, made by the course's fit
+    X = random_inputs(rng, 24, in_features)
+    y = torch.as_tensor(rng.integers(0, 2, size=(24, 1)), dtype=torch.float32)
+    w0, b0 = torch.as_tensor(probe.weight).clone(), torch.as_tensor(probe.bias).clone()
+    student.module("course_utils.training").fit(
+        probe, (X, y), loss_fn=loss_fn, optimizer=optimizer, epochs=1, batch_size=len(X),
+        device="cpu", keep_best=False, progress=False, verbose=False)
+    w1, b1 = torch.as_tensor(probe.weight), torch.as_tensor(probe.bias)
+    if torch.equal(w1, w0) and torch.equal(b1, b0):
+        return "give the optimizer the parameters of the model passed in: SGD(model.parameters(), ...)"
+    w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
+    nn.BCEWithLogitsLoss()(X @ w.T + b, y).backward()
+    if not (torch.allclose(w1, w0 - lr * w.grad, rtol=1e-4, atol=1e-6)
+            and torch.allclose(b1, b0 - lr * b.grad, rtol=1e-4, atol=1e-6)):
+        return ("one step of your optimizer did not move the weights by lr times the gradient of the "
+                "mean BCEWithLogitsLoss: nn.BCEWithLogitsLoss() and SGD(model.parameters(), lr=lr)")
+    return None
+
+
+# -- exercise 5: the epoch loss -------------------------------------------------------------------
+
+def epoch_batches(rng):
+    """Three lists of (batch mean losses, batch sizes): full batches and a smaller last one;
+    two batches as 0-d tensors; a single batch. The last batch's loss is far from the others'
+    mean, so a plain mean of the batch means cannot pass for the weighted one."""
+    size = int(rng.choice([16, 32, 64]))
+    n_full = int(rng.integers(2, 5))
+    full = [round(float(v), 3) for v in rng.uniform(0.2, 1.2, size=n_full)]
+    last = round(float(np.mean(full) + rng.uniform(0.5, 1.0)), 3)
+    uneven = (full + [last], [size] * n_full + [int(rng.integers(1, size // 2))])
+    small, big = (int(n) for n in rng.integers(1, 6, size=2))
+    tensors = ([torch.tensor(float(v)) for v in np.round(rng.uniform(0.1, 2.0, size=2), 3)], [small + big, small])
+    single = ([round(float(rng.uniform(0.1, 2.0)), 3)], [int(rng.integers(5, 40))])
+    return [uneven, tensors, single]
+
+
+def diagnose_epoch_mean_loss(average, losses, sizes):
+    got = average(losses, sizes)
+    if not isinstance(got, float):
+        return f"return a Python float (got {kind(got)}): float(...)"
+    n_seen = sum(sizes)
+    expected = sum(float(l) * s for l, s in zip(losses, sizes)) / n_seen
+    if is_close(got, expected):
+        return None
+    if is_close(got, sum(float(l) for l in losses) / len(losses)):
+        return ("the batches differ in size: weight each batch's mean loss by its size, "
+                "then divide by the number of samples")
+    if got < expected / 4:
+        return ("the result is far too small: divide by the number of samples seen, not by a loop "
+                "offset or a sum of sizes counted twice")
+    return f"expected {expected:.4f}, got {got:.4f}: sum loss * size over the batches, divide by the samples"
+
+
+# -- exercise 6: the ReLU network ------------------------------------------------------------------
+
+def relu_mlp_sizes(rng):
+    """Three (in_features, hidden widths, out_features) from ``rng``: one hidden layer, three,
+    and two of the lesson's shape."""
+    return [(int(rng.integers(2, 6)), [int(rng.integers(3, 9))], int(rng.integers(2, 4))),
+            (int(rng.integers(2, 4)), [int(w) for w in rng.integers(6, 17, size=3)], int(rng.integers(2, 6))),
+            (2, [int(rng.integers(32, 65))] * 2, 1)]
+
+
+def diagnose_relu_mlp(types, build, in_features, hidden_features, out_features, rng):
+    model = build(in_features, list(hidden_features), out_features)
+    if not types.isinstance(model, "torch.nn.Module"):
+        return "return an nn.Module (nn.Sequential or a subclass)"
+    layers = linear_layers(types, model)
+    widths = [layer.out_features for layer in layers]
+    if widths != list(hidden_features) + [out_features] or layers[0].in_features != in_features:
+        return (f"expected linear layers of widths {list(hidden_features) + [out_features]} after "
+                f"{in_features} inputs; got {widths}")
+    ends = leaves(model)
+    if not types.isinstance(ends[-1], "torch.nn.Linear"):
+        return (f"the model ends in {kind(ends[-1])}: end with the last nn.Linear and return "
+                "raw logits (the loss applies the sigmoid or softmax itself)")
+    n_relu = sum(types.isinstance(m, "torch.nn.ReLU") for m in ends)
+    if n_relu < len(hidden_features) and is_affine(model, in_features, rng):
+        return "put an nn.ReLU() after every hidden nn.Linear: without it the network stays linear"
+    if tuple(outputs(model, torch.zeros(3, in_features)).shape) != (3, out_features):
+        return "the output must have shape (N, out_features)"
+    if is_affine(model, in_features, rng):
+        return "the network is still linear: put an activation after every hidden layer"
+    return None
+
+
+# -- exercises 7 and 9: training ---------------------------------------------------------------------
+
+def diagnose_training(types, history, epochs):
+    if not types.isinstance(history, "course_utils.training.History"):
+        return f"return the History that fit returns (got {kind(history)})"
+    if len(history) != epochs:
+        return f"train for `epochs` epochs: the history has {len(history)} instead of {epochs}"
+    if not history.val_loss:
+        return "pass test_data to fit as the validation data, so test metrics are recorded every epoch"
+    if history.train_acc[-1] is None:
+        return "no accuracy was recorded: use BCEWithLogitsLoss with float 0/1 labels"
+    return None
+
+
+def circles_split(seed, n_samples=800):
+    """The rings of the lesson (noise 0.05) drawn with ``seed``, split 80/20 as float32 tensors
+    with (N, 1) labels: ((X_train, y_train), (X_test, y_test))."""
+    X, y = load_circles(n_samples=n_samples, seed=seed)
+    X_train, X_test, y_train, y_test = binary_split_tensors(X, y, seed=seed)
+    return (X_train, y_train), (X_test, y_test)
+
+
+def mlp_with(state_dict, hidden_features):
+    """``MLP(2, hidden_features, 1)`` here, holding the weights read from the kernel."""
+    model = MLP(2, list(hidden_features), 1)
+    model.load_state_dict({k: torch.as_tensor(v) for k, v in state_dict.items()})
+    return model
+
+
+def mlp_accuracy(state_dict, hidden_features, test_data):
+    """Test accuracy of ``MLP(2, hidden_features, 1)`` with the given weights, computed here."""
+    return evaluate(mlp_with(state_dict, hidden_features), *test_data, loss_fn=nn.BCEWithLogitsLoss(),
+                    device="cpu")["accuracy"]
+
+
+def reference_binary_accuracy(initial_state, hidden_features, train_data, test_data, epochs):
+    """The test accuracy the reference recipe reaches from the same initial weights on the same
+    data (trained here): the bar for a student's training function on an unlucky draw."""
+    model = mlp_with(initial_state, hidden_features)
+    fit(model, train_data, test_data, loss_fn=nn.BCEWithLogitsLoss(),
+        optimizer=torch.optim.Adam(model.parameters(), lr=0.003), epochs=epochs, batch_size=32,
+        device="cpu", keep_best=False, progress=False, verbose=False)
+    return mlp_accuracy(model.state_dict(), hidden_features, test_data)
+
+
+def blob_split(seed, n_samples, n_classes, std=1.5, radius=10.0):
+    """Gaussian blobs whose centers lie on a circle (random rotation and offset), so they never
+    overlap; split 80/20: (X_train, y_train, X_test, y_test), float32 features, long labels."""
+    generator = np.random.default_rng(seed)
+    angles = generator.uniform(0, 2 * np.pi) + 2 * np.pi * np.arange(n_classes) / n_classes
+    centers = generator.uniform(-3, 3, size=2) + radius * np.column_stack([np.cos(angles), np.sin(angles)])
+    X, y = make_blobs(n_samples=n_samples, centers=centers, cluster_std=std, random_state=seed)
+    X_train, X_test, y_train, y_test = train_test_split(X.astype(np.float32), y.astype(np.int64),
+                                                        test_size=0.2, random_state=seed)
+    return tuple(torch.as_tensor(a) for a in (X_train, y_train, X_test, y_test))
+
+
+def diagnose_classifier(types, model, X, y, loss_fn):
+    """course_utils.checks.diagnose_classifier for a remote model: outputs, targets and loss."""
+    ends = leaves(model)
+    last = ends[-1] if ends else None
+    out = outputs(model, X[:64])
+    try:
+        check_batch(out, y[:64], loss_fn)
+    except ValueError as error:
+        return str(error)
+    if isinstance(loss_fn, nn.CrossEntropyLoss) and any(
+            types.isinstance(last, f"torch.nn.{name}") for name in ("Softmax", "LogSoftmax", "ReLU", "Sigmoid")):
+        return (f"CrossEntropyLoss applies log-softmax itself: remove the final "
+                f"{kind(last)} and return raw logits")
+    if isinstance(loss_fn, nn.BCEWithLogitsLoss) and types.isinstance(last, "torch.nn.Sigmoid"):
+        return "BCEWithLogitsLoss applies the sigmoid itself: remove the final nn.Sigmoid"
+    return None
+
+
+def diagnose_multiclass(types, train, X_tr, y_tr, X_te, y_te, n_classes, epochs):
+    result = train(X_tr, y_tr, X_te, y_te, n_classes=n_classes, epochs=epochs, device="cpu")
+    if not (isinstance(result, tuple) and len(result) == 2):
+        return "return a pair (model, history)"
+    model, history = result
+    problem = diagnose_training(types, history, epochs)
+    if problem:
+        return problem
+    shape = tuple(outputs(model, X_te[:5]).shape)
+    if shape != (5, n_classes):
+        return f"the model must output one logit per class: shape (N, {n_classes}), got {shape}"
+    return diagnose_classifier(types, model, X_te, y_te, nn.CrossEntropyLoss())
+
+
+def class_accuracy(model, X, y):
+    """Accuracy of the argmax of the remote model's outputs (in eval mode), computed here."""
+    model.eval()
+    logits = outputs(model, X)
+    if logits.dim() != 2 or logits.shape[0] != len(y):
+        raise TestFailed(f"the model must output (N, C) logits; got shape {tuple(logits.shape)}")
+    return float((logits.argmax(dim=1) == y).float().mean())
+
+
+# -- exercise 8: the grid --------------------------------------------------------------------------
+
+def grid_points(rng):
+    """A few 2-D points whose features have different ranges (so a transposed grid shows)."""
+    low = rng.uniform(-6, 6, size=2)
+    span = np.array([rng.uniform(2, 5), rng.uniform(6, 10)])[rng.permutation(2)]
+    X = low + span * rng.random((int(rng.integers(3, 9)), 2))
+    return X.astype(np.float32)
+
+
+def diagnose_grid(make, X, resolution, margin):
+    result = make(X, resolution=resolution, margin=margin)
+    if not (isinstance(result, (tuple, list)) and len(result) == 3):
+        return "return the triple xx, yy, points"
+    try:
+        xx, yy, points = (torch.as_tensor(t, dtype=torch.float32) for t in result)
+    except (TypeError, ValueError, RuntimeError):
+        return f"xx, yy and points must be tensors (got {', '.join(kind(t) for t in result)})"
+    X = torch.as_tensor(X, dtype=torch.float32)
+    if xx.shape != (resolution, resolution) or yy.shape != (resolution, resolution):
+        return f"xx and yy must have shape ({resolution}, {resolution}); got {tuple(xx.shape)} and {tuple(yy.shape)}"
+    if torch.allclose(xx[0], xx[0, 0].expand(resolution)) and not torch.allclose(xx[:, 0], xx[0, 0].expand(resolution)):
+        return ('x changes down the columns instead of along the rows: call torch.meshgrid(xs, ys, '
+                'indexing="xy") (the default "ij" indexing transposes the picture)')
+    expected_x = torch.linspace(float(X[:, 0].min()) - margin, float(X[:, 0].max()) + margin, resolution)
+    expected_y = torch.linspace(float(X[:, 1].min()) - margin, float(X[:, 1].max()) + margin, resolution)
+    if not (torch.allclose(xx[0], expected_x, atol=1e-4) and torch.allclose(yy[:, 0], expected_y, atol=1e-4)):
+        return ("the grid must run from the smallest to the largest value of each feature, widened by "
+                "margin on both sides, in `resolution` steps (torch.linspace)")
+    if points.shape != (resolution * resolution, 2):
+        return f"points must have shape ({resolution * resolution}, 2); got {tuple(points.shape)}"
+    if not (torch.allclose(points[:, 0], xx.reshape(-1)) and torch.allclose(points[:, 1], yy.reshape(-1))):
+        return "points[:, 0] must be xx.reshape(-1) and points[:, 1] yy.reshape(-1) (torch.stack(..., dim=1))"
+    return None
+
+
+# -- exercises 1 and 2: data ---------------------------------------------------------------------
+
+def labelled_data(rng):
+    """(X, y) with 3 or 4 classes of different sizes, 2 to 5 features, shuffled rows."""
+    n_classes = int(rng.integers(3, 5))
+    counts = rng.choice(np.arange(5, 40), size=n_classes, replace=False)
+    y = rng.permutation(np.repeat(np.arange(n_classes), counts)).astype(np.int64)
+    X = rng.normal(size=(len(y), int(rng.integers(2, 6)))).astype(np.float32)
+    return X, y
+
+
+def split_case(rng):
+    """(X, y, test_size, seed): rows whose label is readable from the row (x0 > 0), and a
+    test_size for which sklearn's ceil(test_size * n) has no rounding to disagree about."""
+    while True:
+        n, test_size = int(rng.integers(80, 141)), float(rng.choice([0.2, 0.25, 0.3, 0.4]))
+        if float(test_size * n).is_integer():
+            break
+    X = rng.normal(size=(n, int(rng.integers(3, 6))))
+    y = (X[:, 0] > 0).astype(np.int64)
+    return X, y, test_size, int(rng.integers(10_000))
+
+
+def split_sizes(n, test_size):
+    n_test = int(math.ceil(test_size * n))
+    return n - n_test, n_test
