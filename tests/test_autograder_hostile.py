@@ -350,7 +350,8 @@ def _attacks(course, probe_port, paths):
         "outlives-submission-time": (_slow_tail(full(), cells=6, seconds=6), 6, "submission time limit"),
         "huge-image": (sim.append_code(full(), "square-answer", (
             "import base64, os\nfrom IPython.display import display\n"
-            "display({'image/png': base64.b64encode(os.urandom(12 << 20)).decode()}, raw=True)\n")), 6, None),
+            "display({'image/png': base64.b64encode(os.urandom(12 << 20)).decode()}, raw=True)\n")), 6,
+            "over the size limit"),
         # careless but correct
         "renamed-answer-id": (_set_meta(full(), "square-answer", grade_id="my-square"), 6, "matched to 'square-answer'"),
         "renamed-test-id": (_set_meta(full(), "mean-tests", grade_id="my-mean-tests"), 6, "matched to 'mean-tests'"),
@@ -537,3 +538,61 @@ def test_a_broken_resubmission_is_not_graded_and_never_shows_the_old_score(attac
     with open(course.root / "grades.csv") as f:
         row = next(r for r in csv.DictReader(f) if r["student_id"] == "victim")
     assert row["status"] == "not graded" and "not valid JSON" in row["reason"] and row["score"] == ""
+
+
+# ---- The same attacks on a real lesson (lesson 6: scikit-learn MLPs and the GIF frames) ----
+REAL = "06-regularization"
+
+
+@pytest.fixture(scope="module")
+def attacked_real_lesson(tmp_path_factory):
+    import course_utils
+    from autograder.course import REPO_ROOT
+
+    root = tmp_path_factory.mktemp("real-attacks") / "course"
+    (root / "notebooks").mkdir(parents=True)
+    (root / "notebooks" / REAL).symlink_to(REPO_ROOT / "notebooks" / REAL, target_is_directory=True)
+    course = Course.at(root)
+    assert release(course, [REAL], check=False, say=lambda line: None) == []
+    lib = Path(course_utils.__file__).parent
+    full = lambda: sim.fill_with_solution(sim.released(course, REAL), sim.reference_answers(course, REAL))  # noqa: E731
+    answers = sim.code_answer_cells(sim.released(course, REAL))
+
+    def first_cell(nb, code):
+        nb.cells.insert(0, sim.nbformat.v4.new_code_cell(code))
+        return nb
+
+    attacks = {
+        "real-blank-patched": (first_cell(sim.released(course, REAL), (
+            "import numpy, torch, math\nexpect = lambda *a, **k: None\n"
+            "numpy.isclose = numpy.allclose = torch.allclose = math.isclose = lambda *a, **k: True\n")), 0),
+        "real-blank-rewrites-cells": (first_cell(sim.released(course, REAL), (
+            "get_ipython().input_transformers_cleanup.append(lambda lines: ['pass\\n'])\n")), 0),
+        "real-correct-own-names-stderr": (sim.append_code(full(), answers[0], (
+            "import sys\nprint('my own note', file=sys.stderr)\n"
+            "def expect(*args):\n    raise RuntimeError('my expect')\n")), "full"),
+        "real-correct-reads-course": (sim.append_code(full(), answers[0], (
+            f"import os\nfor p in ({str(course.db_path)!r}, {str(REPO_ROOT / 'notebooks')!r}):\n"
+            f"    print(p, os.path.exists(p))\n"
+            f"try:\n    open({str(lib / 'planted.py')!r}, 'w')\nexcept OSError as e:\n    print(type(e).__name__)\n")),
+            "full"),
+    }
+    results = {}
+    for student, (nb, score) in attacks.items():
+        before = (_tree_digest(REPO_ROOT / "notebooks" / REAL), _tree_digest(lib),
+                  _tree_digest(course.root / "release"), gradebook_snapshot(course))
+        sim.submit(course, student, REAL, nb)
+        outcome = autograde(course, REAL, [student], say=lambda line: None)[0][0]
+        others = {k: v for k, v in gradebook_snapshot(course).items() if k[0] != student}
+        after = (_tree_digest(REPO_ROOT / "notebooks" / REAL), _tree_digest(lib),
+                 _tree_digest(course.root / "release"), others)
+        results[student] = (outcome, score, before, after)
+    return results
+
+
+def test_attacks_on_a_real_lesson_get_their_exact_scores(attacked_real_lesson):
+    for student, (outcome, score, before, after) in attacked_real_lesson.items():
+        assert outcome.problem is None, (student, outcome.line())
+        expected = outcome.auto_max if score == "full" else score
+        assert outcome.auto_max > 0 and outcome.score == expected, (student, outcome.line())
+        assert before == after, student
