@@ -179,6 +179,26 @@ def run_hidden_test(code, student, seed, name="hidden test"):
     return Verdict(True)
 
 
+def in_process_student(namespace, sources=None):
+    """A Student whose "kernel" is the dict ``namespace`` in this process, answered by a private
+    copy of the probe through the same JSON round trip: to test hidden tests without nbgrader."""
+    import types
+
+    probe = types.ModuleType("_course_probe_in_process")
+    exec(compile(open(kernel_probe.__file__, encoding="utf-8").read(), "<course probe>", "exec"),
+         probe.__dict__)
+    probe._namespace = lambda: namespace
+
+    def send(request):
+        try:
+            answer = probe._answer(json.loads(json.dumps(request)))
+        except BaseException as error:  # noqa: BLE001 - the student's code raised, as handle() says
+            answer = {"raised": f"{type(error).__name__}: {error}", "type": type(error).__name__}
+        return json.loads(json.dumps(answer))
+
+    return Student(send, sources)
+
+
 def request_code(request):
     """The one line the kernel runs for a request (no test code: only names and data)."""
     return f"__import__('sys').modules['_course_probe'].handle({json.dumps(json.dumps(request))})"

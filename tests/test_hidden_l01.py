@@ -6,17 +6,14 @@ by the grader's own probe code (:mod:`autograder.kernel_probe`) through the same
 requests, so the reference solution and common mistakes are judged for several seeds in
 seconds, without nbgrader. tests/test_autograder_sims.py grades the same students for real.
 """
-import json
 import re
-import types
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from autograder import kernel_probe
 from autograder.course import REPO_ROOT
-from autograder.trusted_tests import Student, run_hidden_test, split_hidden
+from autograder.trusted_tests import in_process_student, run_hidden_test, split_hidden
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "01-loss-functions" / "loss_functions.ipynb"
 SIMS = Path(__file__).parent / "student_sims" / "01-loss-functions.py"
@@ -47,20 +44,7 @@ SPEC = {}
 exec(compile(SIMS.read_text(), str(SIMS), "exec"), SPEC)  # the simulated students' spec
 
 
-def _student(namespace):
-    """A ``Student`` whose kernel is ``namespace``, answered by a private copy of the probe."""
-    probe = types.ModuleType("_course_probe_in_process")
-    exec(compile(Path(kernel_probe.__file__).read_text(), "<course probe>", "exec"), probe.__dict__)
-    probe._namespace = lambda: namespace
-
-    def send(request):
-        try:
-            answer = probe._answer(json.loads(json.dumps(request)))
-        except Exception as error:  # noqa: BLE001 - the probe's handle() answers it the same way
-            answer = {"raised": f"{type(error).__name__}: {error}", "type": type(error).__name__}
-        return json.loads(json.dumps(answer))
-
-    return Student(send)
+_student = in_process_student
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,6 @@
 notebook's hidden tests, judged against a "kernel" that lives in this process: the real probe
 (autograder/kernel_probe.py) answering over a plain namespace, with the same JSON round trip as
 in grading."""
-import json
-import types
 from pathlib import Path
 
 import matplotlib
@@ -12,30 +10,16 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import kernel_probe
 from autograder import simulate as sim
 from autograder.hidden import l06_regularization as h
-from autograder.trusted_tests import Student, run_hidden_test, split_hidden
+from autograder.trusted_tests import in_process_student, run_hidden_test, split_hidden
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "06-regularization" / "regularization.ipynb"
 SPEC = ROOT / "tests" / "student_sims" / "06-regularization.py"
 
 
-def local_student(namespace):
-    """A Student whose kernel is ``namespace`` in this process."""
-    probe = types.ModuleType("_course_probe_under_test")
-    exec(compile(Path(kernel_probe.__file__).read_text(), "<course probe>", "exec"), probe.__dict__)
-    probe._namespace = lambda: namespace
-
-    def send(request):
-        try:
-            answer = probe._answer(json.loads(json.dumps(request)))
-        except BaseException as error:  # noqa: BLE001 - the student's code raised
-            answer = {"raised": f"{type(error).__name__}: {error}", "type": type(error).__name__}
-        return json.loads(json.dumps(answer))
-
-    return Student(send)
+local_student = in_process_student
 
 
 GRADER_NAMES = {"student", "rng", "expect", "kind", "TestFailed", "StudentError", "np", "torch", "math"}
