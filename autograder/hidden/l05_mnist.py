@@ -1,0 +1,259 @@
+"""Trusted helpers for the hidden tests of lesson 5 (notebooks/05-mnist).
+
+They run in the grader, next to the hidden tests, and reach the student's kernel only through
+``student`` (autograder/trusted_tests.py). The data is loaded here, by the grader
+(:func:`mnist`); the kernel only computes the student's outputs, and every judgment is made
+here. ``standardize_hint``, ``per_class_hint`` and ``cnn_hint`` are trusted copies of the
+notebook's self-check helpers of the same names (the notebook keeps its own for the
+self-checks); ``cnn_hint`` works on a CNN class that lives in the kernel.
+"""
+import functools
+
+import numpy as np
+import torch
+from sklearn.metrics import recall_score
+
+from autograder.trusted_tests import Remote, StudentError, kind
+from course_utils.datasets import MNIST_MEAN, MNIST_STD, load_mnist, mnist_to_tensor
+
+CLASSIFIER_ENDINGS = ("Softmax", "LogSoftmax", "Sigmoid", "ReLU")
+BATCH = 1000  # test images per request: about 4 MB of float32 pixels
+
+
+@functools.cache
+def _mnist():
+    data = load_mnist(download=False)  # the student's kernel already downloaded what it could
+    for array in (data.train_images, data.train_labels, data.test_images, data.test_labels):
+        array.setflags(write=False)
+    return data
+
+
+def mnist():
+    """MNIST as the notebook loads it (same sources, same split), loaded by the grader."""
+    return _mnist()
+
+
+class Kernel:
+    """Library code in the student's kernel, reached by name through ``student``.
+
+    A call through ``student`` sends plain results (tensors, numbers) back as copies. To chain
+    calls on kernel objects (a model's own parameters, an input the model might change in
+    place) the intermediate results must stay in the kernel: :meth:`later`, :meth:`items_of`
+    and :meth:`hold` keep them there.
+    """
+
+    def __init__(self, student):
+        self.student = student
+        self.builtins = student.module("builtins")
+        self.itertools = student.module("itertools")
+        self.operator = student.module("operator")
+        self.torch = student.module("torch")
+        self.nn = student.module("torch.nn")
+
+    def later(self, function, *args):
+        """A kernel-side iterator yielding ``function(*args)`` once, computed when consumed."""
+        return self.itertools.starmap(function, [args])
+
+    def items_of(self, function, *args):
+        """A kernel-side iterator over the items of ``function(*args)`` (e.g. ``model.parameters``)."""
+        return self.itertools.chain.from_iterable(self.later(function, *args))
+
+    def each(self, function, iterable):
+        """``[function(item) for item in iterable]``, computed in the kernel."""
+        return self.builtins.map(function, iterable)
+
+    def hold(self, value):
+        """A kernel-side container holding ``value``: ``holder[0]`` reads it back later."""
+        return self.student.module("collections").deque([value])
+
+    def is_instance(self, value, *class_names, module="torch.nn"):
+        """Whether a kernel object is an instance of one of ``module``'s classes ``class_names``."""
+        if not isinstance(value, Remote):
+            return False
+        classes = tuple(getattr(self.student.module(module), name) for name in class_names)
+        return bool(self.builtins.isinstance(value, classes))
+
+    def n_parameters(self, model):
+        return int(sum(self.each(self.operator.methodcaller("numel"), self.items_of(model.parameters))))
+
+    def outputs(self, model, images, batch=BATCH):
+        """The model's outputs for ``images``, from the kernel's ``predict_outputs`` (evaluation
+        mode, no gradients), sent in batches. ``uint8`` images (N, 28, 28) travel as they are
+        (a quarter of the bytes) and are standardized in the kernel by its ``mnist_to_tensor``;
+        float tensors are sent as they are."""
+        predict_outputs = self.student.module("course_utils.training").predict_outputs
+        to_tensor = self.student.module("course_utils.datasets").mnist_to_tensor
+        chunks = []
+        for start in range(0, len(images), batch):
+            part = images[start:start + batch]
+            if isinstance(part, np.ndarray) and part.dtype == np.uint8:
+                [chunk] = self.builtins.map(predict_outputs, [model], self.later(to_tensor, part))
+            else:
+                chunk = predict_outputs(model, part)
+            if kind(chunk) != "Tensor" or tuple(chunk.shape) != (len(part), 10):
+                raise StudentError(f"for {len(part)} images the model must return logits of shape "
+                                   f"({len(part)}, 10), got {tuple(getattr(chunk, 'shape', ())) or kind(chunk)}")
+            chunks.append(chunk)
+        return torch.cat(chunks)
+
+
+def accuracy(outputs, labels):
+    return float((outputs.argmax(dim=1) == torch.as_tensor(labels)).float().mean())
+
+
+def _student_message(error):
+    """What the student's code raised, without the grader's label: 'mat1 and mat2 ...'."""
+    text = str(error).split(" raised ", 1)[-1]
+    name, _, message = text.partition(": ")
+    return message if name.isidentifier() and message else text
+
+
+# -- exercise 1 ---------------------------------------------------------------------------------
+
+def standardize_hint(result, images):
+    """A targeted hint for the usual standardization mistakes, or None."""
+    n = 1 if np.ndim(images) == 2 else len(images)
+    if not isinstance(result, torch.Tensor):
+        return f"return a torch tensor, not {kind(result)}"
+    if tuple(result.shape) != (n, 1, 28, 28):
+        return (f"the result has shape {tuple(result.shape)}; it must be ({n}, 1, 28, 28): add the "
+                "channel axis with .reshape(-1, 1, 28, 28)")
+    if result.dtype != torch.float32:
+        return f"the result has dtype {result.dtype}; use .float() (torch.float32)"
+    expected = mnist_to_tensor(images)
+    if torch.allclose(result, expected, atol=1e-5):
+        return None
+    scaled01 = torch.as_tensor(images).float().reshape(-1, 1, 28, 28) / 255.0
+    if torch.allclose(result, (scaled01 - MNIST_MEAN) / 0.3015, atol=1e-4):
+        return f"the standard deviation of MNIST's training pixels is MNIST_STD = {MNIST_STD}, not 0.3015"
+    if torch.allclose(result, scaled01, atol=1e-5):
+        return "dividing by 255 is only step 1: also subtract MNIST_MEAN and divide by MNIST_STD"
+    if result.max() > 50:
+        return "scale the pixels to [0, 1] first (divide by 255), then subtract MNIST_MEAN and divide by MNIST_STD"
+    if result.flatten(1).amin(1).abs().max() < 1e-5 and (result.flatten(1).amax(1) - 1).abs().max() < 1e-5:
+        return ("rescaling each image to its own min and max is not standardizing: use the fixed "
+                "constants MNIST_MEAN and MNIST_STD for every image")
+    return "the values differ from (pixels / 255 - MNIST_MEAN) / MNIST_STD"
+
+
+def standardize_inputs(rng):
+    """uint8 inputs for ``standardize``: random test digits (some dimmed, so that no image's own
+    maximum is a fixed 255), one training digit alone (28, 28), all-black and all-white images."""
+    data = mnist()
+    digits = data.test_images[rng.choice(len(data.test_images), size=16, replace=False)].copy()
+    dim = rng.random(len(digits)) < 0.5
+    dim[int(rng.integers(len(digits)))] = True
+    factors = rng.uniform(0.4, 0.9, size=(int(dim.sum()), 1, 1))
+    digits[dim] = (digits[dim] * factors).astype(np.uint8)
+    one = data.train_images[int(rng.integers(len(data.train_images)))].copy()
+    return [digits, one, np.zeros((int(rng.integers(1, 5)), 28, 28), np.uint8),
+            np.full((int(rng.integers(1, 5)), 28, 28), 255, np.uint8)]
+
+
+# -- exercise 2 ---------------------------------------------------------------------------------
+
+def per_class_hint(result, y_true, y_pred, n_classes):
+    """A targeted hint for the usual per-class accuracy mistakes, or None."""
+    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
+    try:
+        result = np.asarray(result, dtype=float)
+    except (TypeError, ValueError):
+        return f"return a NumPy array of {n_classes} numbers, not {kind(result)}"
+    if result.shape != (n_classes,):
+        return f"return one value per class: shape ({n_classes},), got {result.shape}"
+    present = np.isin(np.arange(n_classes), y_true)
+    expected = recall_score(y_true, y_pred, labels=np.arange(n_classes)[present], average=None, zero_division=0)
+    if not np.isnan(result[~present]).all():
+        return "a class without samples has no accuracy: return np.nan for it"
+    if np.allclose(result[present], expected):
+        return None
+    share = np.array([np.mean(y_pred == c) for c in range(n_classes)])
+    if np.allclose(result[present], share[present]):
+        return ("you computed the share of all predictions that equal c; divide by the number of "
+                "samples whose TRUE class is c instead")
+    return "entry c must be (number of samples of class c predicted as c) / (number of samples of class c)"
+
+
+def noisy_predictions(rng, y_true, n_classes, right=0.7):
+    """Predictions that are right with probability ``right``, else a random class."""
+    y_true = np.asarray(y_true)
+    return np.where(rng.random(len(y_true)) < right, y_true, rng.integers(0, n_classes, len(y_true)))
+
+
+def labels_with_absent_classes(rng, n, n_classes, n_absent):
+    """``n`` labels in ``range(n_classes)`` where ``n_absent`` random classes never occur."""
+    absent = rng.choice(n_classes, size=n_absent, replace=False)
+    present = np.setdiff1d(np.arange(n_classes), absent)
+    labels = rng.choice(present, size=n)
+    labels[:len(present)] = rng.permutation(present)
+    return rng.permutation(labels)
+
+
+# -- exercise 3 ---------------------------------------------------------------------------------
+
+def cnn_hint(kernel, make_model, images, seed):
+    """A targeted hint for the usual mistakes in a CNN class that lives in the kernel, or None.
+
+    ``images``: a few standardized digits (a grader tensor of shape (n, 1, 28, 28))."""
+    kernel.torch.manual_seed(seed)
+    model = make_model()
+    if not kernel.is_instance(model, "Module"):
+        return "CNN must be a subclass of nn.Module"
+    modules = [module for _, module in model.named_modules()]
+    n_conv = _count_instances(kernel, modules, "Conv2d")
+    if n_conv < 2:
+        return f"use at least two nn.Conv2d layers (found {n_conv})"
+    n_params = kernel.n_parameters(model)
+    if n_params >= 1_000_000:
+        return f"the network has {n_params:,} parameters; stay below 1,000,000"
+    model.eval()
+    try:
+        out = model(images)
+    except RuntimeError as error:
+        message = _student_message(error)
+        if "shapes cannot be multiplied" in message:
+            return (f"a Linear layer got the wrong number of inputs ({message}): flatten the feature maps "
+                    "with nn.Flatten() and give the first Linear channels x height x width inputs")
+        return f"the forward pass failed: {message}"
+    n = len(images)
+    if kind(out) != "Tensor" or tuple(out.shape) != (n, 10):
+        return (f"for input ({n}, 1, 28, 28) the output must have shape ({n}, 10), "
+                f"got {tuple(getattr(out, 'shape', ()))}")
+    leaves = _leaf_modules(model)
+    if leaves and kernel.is_instance(leaves[-1], *CLASSIFIER_ENDINGS):
+        return (f"remove the final {kind(leaves[-1])}: the network must return raw logits, "
+                "CrossEntropyLoss applies the softmax itself")
+    out = out.float()
+    if torch.allclose(out.exp().sum(dim=1), torch.ones(n), atol=1e-4) or \
+            torch.allclose(out.sum(dim=1), torch.ones(n), atol=1e-4):
+        return "the outputs look like probabilities: return raw logits, CrossEntropyLoss applies the softmax itself"
+    return None
+
+
+def _count_instances(kernel, modules, class_name):
+    """How many of these kernel modules are instances of ``torch.nn.<class_name>`` (one request)."""
+    cls = getattr(kernel.nn, class_name)
+    return sum(map(bool, kernel.builtins.map(kernel.builtins.isinstance, modules, [cls] * len(modules))))
+
+
+def _leaf_modules(model):
+    """A kernel model's modules that have no submodules, in the order of ``model.modules()``."""
+    named = list(model.named_modules())
+    if len(named) == 1:
+        return [named[0][1]]
+    names = [name for name, _ in named]
+    return [module for name, module in named
+            if name and not any(other.startswith(name + ".") for other in names)]
+
+
+def memorization_accuracy(kernel, make_model, images, labels, seed, steps=40, lr=1e-3):
+    """Train a fresh kernel model full-batch on ``images`` for ``steps`` Adam steps with the
+    kernel's ``course_utils.fit`` (one batch per epoch), then judge its outputs on the same
+    images here."""
+    kernel.student.module("course_utils.settings").seed_everything(seed)
+    model = make_model()
+    optimizer = kernel.student.module("torch.optim").Adam(kernel.items_of(model.parameters), lr=lr)
+    kernel.student.module("course_utils.training").fit(
+        model, (images, labels), loss_fn=kernel.nn.CrossEntropyLoss(), optimizer=optimizer,
+        epochs=steps, batch_size=len(images), seed=seed, keep_best=False, progress=False, verbose=False)
+    return accuracy(kernel.outputs(model, images), labels)
