@@ -5,15 +5,13 @@ probe (autograder/kernel_probe.py) and ``Student`` proxy as in grading, so the h
 be tried over many seeds in seconds: the reference solution passes every one of them, and each
 simulated mistake of tests/student_sims/03-activations-mlps.py loses its points with its hint.
 """
-import json
 from pathlib import Path
 
 import nbformat
 import pytest
 
-from autograder import kernel_probe
 from autograder import simulate as sim
-from autograder.trusted_tests import Student, run_hidden_test, split_hidden
+from autograder.trusted_tests import in_process_student, run_hidden_test, split_hidden
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "03-activations-mlps" / "activations_mlps.ipynb"
@@ -48,23 +46,9 @@ def _kernel_namespace(replace=None):
 
 
 @pytest.fixture
-def student_of(monkeypatch):
-    """Student proxies for in-process namespaces, answering like the kernel probe does."""
-    current = {}
-    monkeypatch.setattr(kernel_probe, "_namespace", lambda: current["namespace"])
-
-    def send(request):
-        try:
-            answer = kernel_probe._answer(json.loads(json.dumps(request)))
-        except BaseException as error:  # noqa: BLE001 - as kernel_probe.handle does
-            answer = {"raised": f"{type(error).__name__}: {error}", "type": type(error).__name__}
-        return json.loads(json.dumps(answer))
-
-    def make(namespace):
-        current["namespace"] = namespace
-        return Student(send)
-
-    return make
+def student_of():
+    """Student proxies for in-process namespaces, answered by the grader's probe code."""
+    return in_process_student
 
 
 def test_every_graded_cell_has_a_hidden_test():
