@@ -62,7 +62,8 @@ def test_release_refuses_a_notebook_whose_tests_pass_unanswered(tmp_path):
     source = tmp_path / "notebooks" / "01-leaky"
     source.mkdir(parents=True)
     nb = sim.nbformat.read(str(FIXTURES / LESSON / "fixture.ipynb"), as_version=4)
-    sim.find_cell(nb, "square-tests").source = "assert True"
+    sim.find_cell(nb, "square-tests").source = (
+        "### BEGIN HIDDEN TESTS\nexpect(True, 'passes whatever the answer')\n### END HIDDEN TESTS")
     sim.nbformat.write(nb, source / "leaky.ipynb")
     lines = []
     course = Course.at(tmp_path, timeout=20)
