@@ -1,66 +1,20 @@
 """The hidden tests of lesson 4 (notebooks/04-xor), judged in this process.
 
-The grader runs a hidden test with ``student`` bound to the student's kernel. Here the
-"kernel" is a namespace in this process holding the lesson's setup and answer cells, answered
-by the grader's own probe code (:mod:`autograder.kernel_probe`) through the same JSON
-requests, so the reference solution and common mistakes are judged for several seeds in
-seconds, without nbgrader. tests/test_autograder_sims.py grades the same students for real.
+How they are judged here: tests/hidden_harness.py.
 """
-import re
-from pathlib import Path
-
-import nbformat
 import pytest
 
-from autograder.course import REPO_ROOT
-from autograder.trusted_tests import in_process_student, run_hidden_test, split_hidden
+from hidden_harness import LessonHiddenTests
 
-NOTEBOOK = REPO_ROOT / "notebooks" / "04-xor" / "xor.ipynb"
-SIMS = Path(__file__).parent / "student_sims" / "04-xor.py"
-SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?### END SOLUTION[ \t]*$", re.S | re.M)
-
-
-def _grade_id(cell):
-    return cell.metadata.get("nbgrader", {}).get("grade_id")
-
-
-# What the answer cells use from the lesson's setup cell (the cell itself also seeds, picks a
-# device and sets matplotlib and torch options, which would leak into other tests here).
-SETUP = "import numpy as np\nimport torch\nfrom torch import nn\nfrom course_utils import MLP\n"
-
-
-def _load():
-    nb = nbformat.read(str(NOTEBOOK), as_version=4)
-    answers = {_grade_id(c): c.source for c in nb.cells
-               if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("solution")}
-    hidden = {_grade_id(c): split_hidden(c.source)[1] for c in nb.cells
-              if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
-    return answers, hidden
-
-
-ANSWERS, HIDDEN = _load()
-SPEC = {}
-exec(compile(SIMS.read_text(), str(SIMS), "exec"), SPEC)  # the simulated students' spec
-
-
-_student = in_process_student
+LESSON = LessonHiddenTests("04-xor", "xor.ipynb", setup=(
+    "import numpy as np\nimport torch\nfrom torch import nn\nfrom course_utils import MLP\n"))
+HIDDEN, SPEC = LESSON.hidden, LESSON.spec
+_judge = LESSON.judge
 
 
 @pytest.fixture(scope="module")
 def lesson_namespace():
-    """The namespace after the setup imports and the reference answers."""
-    namespace = {"__name__": "__main__"}
-    exec(compile(SETUP, "<setup>", "exec"), namespace)
-    for source in ANSWERS.values():
-        exec(compile(source, "<answer cell>", "exec"), namespace)
-    return namespace
-
-
-def _judge(namespace, test_id, seed, **replaced):
-    namespace = dict(namespace)
-    for source in replaced.values():
-        exec(compile(source, "<replaced answer>", "exec"), namespace)
-    return run_hidden_test(HIDDEN[test_id], _student(namespace), seed, name=test_id)
+    return LESSON.namespace()
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
@@ -72,9 +26,7 @@ def test_reference_solution_passes(lesson_namespace, test_id, seed):
 
 @pytest.mark.parametrize("test_id", sorted(HIDDEN))
 def test_unanswered_fails(lesson_namespace, test_id):
-    unanswered = {cell: SOLUTION.sub(r"\1raise NotImplementedError()", source)
-                  for cell, source in ANSWERS.items()}
-    verdict = _judge(lesson_namespace, test_id, 0, **unanswered)
+    verdict = _judge(lesson_namespace, test_id, 0, **LESSON.unanswered())
     assert not verdict.passed
     assert "NotImplementedError" in verdict.message
 
