@@ -1,6 +1,7 @@
 # The two commands of the README, and the environment they set up when it is missing.
 #   make course   execute every lesson (full mode), then grade the reference solutions
 #   make test     the test suite (unit tests, notebook regression with nbval, autograder end to end)
+#   make test-gpu on a machine with an NVIDIA GPU: every lesson and the grading on CUDA
 
 VENV     ?= .venv
 PYTHON   ?= python3
@@ -16,11 +17,13 @@ endif
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export COURSE_PROGRESS := 0
 
-.PHONY: course test env system lock clean
+.PHONY: course test test-gpu env system lock clean
 
-# Debian packages the grading needs: bubblewrap for the sandbox every submission runs in.
-# As root they are installed when missing; otherwise the command to install them is printed.
-SYSTEM_PACKAGES := bubblewrap
+# Debian packages the grading needs: bubblewrap for the sandbox every submission runs in, and
+# the PostgreSQL server that tests/test_gradebook_postgres.py starts a throwaway cluster of
+# (nbgrader's db_url). As root they are installed when missing; otherwise the command to
+# install them is printed.
+SYSTEM_PACKAGES := bubblewrap postgresql
 
 course: $(STAMP) system
 	$(PY) -m autograder.runner
@@ -31,10 +34,24 @@ test: $(STAMP) system
 		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--ignore=tests/fixtures tests notebooks
 
+# nbval in lax mode (cells must run without errors; outputs are not compared: they were stored
+# on the CPU), then the reference solutions graded with COURSE_DEVICE=cuda on the GPU of
+# CUDA_VISIBLE_DEVICES (default 0), whose /dev/nvidia* files the sandbox then binds into each
+# kernel. Without a GPU the first step stops at once, saying what is missing.
+GPU_COURSE := build/gpu-course
+test-gpu: $(STAMP) system
+	$(PY) -m autograder.gpus
+	COURSE_DEVICE=cuda $(PY) -m pytest -p no:cacheprovider --nbval-lax --nbval-current-env notebooks
+	rm -rf $(GPU_COURSE) && mkdir -p $(GPU_COURSE)
+	CUDA_VISIBLE_DEVICES=$${CUDA_VISIBLE_DEVICES:-0} COURSE_DEVICE=cuda COURSE_QUICK=1 \
+		$(PY) -m autograder --course-dir $(GPU_COURSE) --source notebooks demo
+
 env: $(STAMP)
 
 system:
 	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; \
+	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	  || missing="$$missing postgresql"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

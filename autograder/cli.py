@@ -23,6 +23,10 @@ def build_parser():
     parser.add_argument("--timeout", type=int, default=None,
                         help="seconds a cell may run before it is interrupted "
                              "(default: $COURSE_CELL_TIMEOUT or 300)")
+    parser.add_argument("--db-url", default=None, metavar="URL",
+                        help="nbgrader's gradebook database, e.g. postgresql://user@host/db "
+                             "(default: c.CourseDirectory.db_url of <course-dir>/nbgrader_config.py, "
+                             "else <course-dir>/gradebook.db)")
     sandbox = parser.add_argument_group("the grading sandbox (bubblewrap and cgroups, Linux)")
     sandbox.add_argument("--no-sandbox", action="store_true",
                          help="run submissions unsandboxed, with your permissions (warned every run)")
@@ -46,7 +50,20 @@ def build_parser():
     grade.add_argument("--lesson", help="the lesson the --submissions folder belongs to")
     grade.add_argument("--student", action="append", default=None,
                        help="grade only this student (repeatable)")
-    grade.add_argument("--workers", type=int, default=1, help="grade on N cores (default 1)")
+    grade.add_argument("--workers", type=_workers, default="auto", metavar="N",
+                       help="grading processes on this machine: an embedded Dask cluster, or this "
+                            "process alone for 1 (default auto: one per GPU, else one per core)")
+    grade.add_argument("--scheduler", metavar="ADDRESS", default=None,
+                       help="grade on the workers of this Dask scheduler (tcp://host:8786) instead "
+                            "(default: c.Autograder.scheduler of <course-dir>/nbgrader_config.py, "
+                            "else Dask's scheduler-address setting, else none)")
+    grade.add_argument("--force", action="store_true",
+                       help="regrade submissions that are unchanged since they were graded")
+    grade.add_argument("--retries", type=int, default=3, metavar="N",
+                       help="start a submission again up to N times when its worker dies "
+                            "(default 3), then report it NOT GRADED")
+    grade.add_argument("--engine", choices=("auto", "inline", "dask", "processes"), default="auto",
+                       help=argparse.SUPPRESS)  # for benchmarks: force one grading path
 
     feedback = commands.add_parser("feedback", help="write HTML feedback for graded submissions")
     feedback.add_argument("lessons", nargs="*", metavar="LESSON", help="default: all lessons")
@@ -57,6 +74,16 @@ def build_parser():
     demo.add_argument("lessons", nargs="*", metavar="LESSON", help="default: all lessons")
     demo.add_argument("--workers", type=int, default=1)
     return parser
+
+
+def _workers(text):
+    if text == "auto":
+        return text
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError("must be a number or auto") from None
+    return value
 
 
 def main(argv=None):
@@ -93,7 +120,8 @@ def _course(args):
     if min(args.memory_limit, args.max_processes, args.submission_timeout) < 0:
         raise InstructorError("sandbox limits must be 0 (no limit) or positive")
     limits = SandboxLimits(int(args.memory_limit * GiB), args.max_processes, args.submission_timeout)
-    course = Course.at(root, args.source, args.timeout, sandbox=not args.no_sandbox, limits=limits)
+    course = Course.at(root, args.source, args.timeout, sandbox=not args.no_sandbox, limits=limits,
+                       db_url=args.db_url)
     if not course.source.is_dir():
         raise InstructorError(f"no lesson folder {course.source} (use --source)")
     return course
@@ -108,11 +136,21 @@ def run_release(course, args):
 
 
 def run_autograde(course, args):
-    from autograder.grading import autograde
+    from autograder.cluster import configured_scheduler, default_workers, prestart_forkserver
+
+    if args.workers != "auto" and args.workers < 1:
+        raise InstructorError("--workers must be at least 1")
+    if args.retries < 0:
+        raise InstructorError("--retries must be 0 or more")
+    scheduler = args.scheduler or configured_scheduler(course)
+    workers = default_workers() if args.workers == "auto" else args.workers
+    if scheduler is None and (args.engine == "dask" or (args.engine == "auto" and workers > 1)) \
+            and course.gradebook_exists():
+        prestart_forkserver()  # the embedded cluster's workers fork from it, imports done
+
+    from autograder.grading import grade_batch
     from autograder.submissions import import_flat_folder
 
-    if args.workers < 1:
-        raise InstructorError("--workers must be at least 1")
     lessons = args.lessons
     students = args.student
     if args.submissions is not None:
@@ -133,27 +171,28 @@ def run_autograde(course, args):
         _require_released(course, lessons)
     else:
         lessons = [lesson for lesson in course.check_lessons([]) if _is_released(course, lesson)]
-    total, seconds = 0, 0.0
+    batch = []
     for lesson in lessons:
         todo = course.students(lesson) if students is None else [
             s for s in students if s in course.students(lesson)]
         if not todo:
             print(f"{lesson}: no submissions")
             continue
-        print(f"{lesson}: grading {len(todo)} submission(s) with {args.workers} worker(s)")
-        outcomes, elapsed = autograde(course, lesson, todo, workers=args.workers)
-        total += len(outcomes)
-        seconds += elapsed
-    if total:
-        print(f"graded {total} submission(s) in {seconds:.1f} s: "
-              f"{60 * total / max(seconds, 1e-9):.1f} submissions/minute with {args.workers} worker(s)")
+        print(f"{lesson}: {len(todo)} submission(s)")
+        batch.append((lesson, todo))
+    if not batch:
+        return 0
+    report = grade_batch(course, batch, workers=workers, scheduler=scheduler, engine=args.engine,
+                         force=args.force, retries=args.retries)
+    for line in report.summary():
+        print(line)
     return 0
 
 
 def _require_released(course, lessons):
     from nbgrader.api import Gradebook, MissingEntry
 
-    if not course.db_path.exists():
+    if not course.gradebook_exists():
         raise InstructorError(f"no gradebook in {course.root}: run release first")
     with Gradebook(course.db_url) as gb:
         for lesson in lessons:
@@ -183,7 +222,7 @@ def run_feedback(course, args):
 def run_export(course, args):
     from autograder.export import export
 
-    if not course.db_path.exists():
+    if not course.gradebook_exists():
         raise InstructorError(f"no gradebook in {course.root}: nothing to export")
     export(course)
     return 0

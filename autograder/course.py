@@ -37,24 +37,49 @@ def quiet_logger(name, logfile=None):
     return log
 
 
+def safe_url(url):
+    """A database URL with its password masked, fit for messages."""
+    return re.sub(r"(//[^:/@]+:)[^@/]*@", r"\1***@", str(url))
+
+
+def root_config_value(root, section, name):
+    """``c.<section>.<name>`` of ``<root>/nbgrader_config.py`` (None when unset or no file).
+
+    This is the file plain nbgrader reads in the course directory; the autograder takes the
+    gradebook URL (``c.CourseDirectory.db_url``) and the Dask scheduler
+    (``c.Autograder.scheduler``) from it."""
+    path = Path(root) / "nbgrader_config.py"
+    if not path.is_file() or name not in path.read_text(errors="replace"):
+        return None  # (the text check spares loading nbgrader for a file that cannot set it)
+    ensure_venv_on_path()
+    config = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
+    value = config.get(section, {}).get(name) if section in config else None
+    return value if isinstance(value, str) and value else None
+
+
 @dataclass
 class Course:
     """An nbgrader course directory whose source notebooks live in ``source``.
 
     ``sandbox``: run every kernel in the bubblewrap sandbox (autograder/sandbox.py) with the
-    ``limits`` (autograder.sandbox.SandboxLimits; None: its defaults)."""
+    ``limits`` (autograder.sandbox.SandboxLimits; None: its defaults).
+    ``gradebook_url``: nbgrader's ``db_url`` (e.g. ``postgresql://user@host/db``); None: the
+    SQLite file ``gradebook.db`` in the root, or the ``c.CourseDirectory.db_url`` of an
+    ``nbgrader_config.py`` in the root (see :meth:`at`)."""
 
     root: Path
     source: Path
     timeout: int | None = None
     sandbox: bool = True
     limits: object = None
+    gradebook_url: str | None = None
 
     @classmethod
-    def at(cls, root=None, source=None, timeout=None, sandbox=True, limits=None):
+    def at(cls, root=None, source=None, timeout=None, sandbox=True, limits=None, db_url=None):
         root = Path(root or REPO_ROOT).resolve()
         source = Path(source).resolve() if source else root / "notebooks"
-        return cls(root=root, source=source, timeout=timeout, sandbox=sandbox, limits=limits)
+        return cls(root=root, source=source, timeout=timeout, sandbox=sandbox, limits=limits,
+                   gradebook_url=db_url or root_config_value(root, "CourseDirectory", "db_url"))
 
     def require_sandbox(self):
         """Stop with one line saying what is missing when kernels cannot be sandboxed here."""
@@ -70,7 +95,30 @@ class Course:
 
     @property
     def db_url(self):
-        return f"sqlite:///{self.db_path}"
+        return self.gradebook_url or f"sqlite:///{self.db_path}"
+
+    @property
+    def db_is_sqlite_file(self):
+        """Whether the gradebook is the course's own SQLite file (``db_path``)."""
+        return self.gradebook_url is None
+
+    def gradebook_exists(self):
+        """Whether the gradebook has been created (by ``release``); raises InstructorError
+        with the reason when a database server cannot be reached."""
+        if self.db_is_sqlite_file:
+            return self.db_path.exists()
+        from sqlalchemy import create_engine, inspect
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            engine = create_engine(self.db_url)
+            try:
+                return "assignment" in inspect(engine).get_table_names()
+            finally:
+                engine.dispose()
+        except (SQLAlchemyError, ImportError) as error:
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise InstructorError(f"cannot open the gradebook {safe_url(self.db_url)}: {reason}") from None
 
     @property
     def secret_file(self):

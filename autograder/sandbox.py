@@ -8,6 +8,9 @@ folders read-only, and a private scratch folder holding a copy of the submission
 working directory), a writable mirror of the course's data home ($COURSE_DATA), the
 connection file and the ipc sockets. It has no network, its own /tmp, PID, IPC and UTS
 namespaces, and runs as ``nobody`` when the autograder runs as root.
+With ``device_nodes`` (set by the grader only when CUDA_VISIBLE_DEVICES is set) those device
+files, e.g. /dev/nvidiactl and /dev/nvidia0, are bound into its /dev, /sys is readable and the
+CUDA_* variables of GPU selection are passed on, so the kernel can use that GPU and no other.
 A cgroup caps its memory and its number of processes and lets every process of it be killed
 at the end, daemons included; a timer kills it when the submission time is up.
 """
@@ -45,6 +48,7 @@ DATA_ENV = ("COURSE_DATA", "COURSE_MNIST_DIR")
 PASSED_ENV = ("OPENBLAS_CORETYPE", "ATEN_CPU_CAPABILITY", "MKL_CBWR", "ONEDNN_MAX_CPU_ISA",
               "OMP_NUM_THREADS", "OMP_WAIT_POLICY", "MKL_NUM_THREADS")
 SYSTEM_DIRS = ("/usr", "/bin", "/lib", "/lib64", "/sbin", "/etc")
+GPU_ENV = ("CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NVIDIA_VISIBLE_DEVICES")
 
 
 @dataclass
@@ -239,8 +243,10 @@ class Sandbox:
     """Scratch folder, cgroup, timer and bubblewrap command line of one kernel."""
 
     def __init__(self, limits: SandboxLimits, scratch_base: str = "", data_dirs=(),
-                 packages=("course_utils",), run_as: int = NOBODY, data_home: str = ""):
+                 packages=("course_utils",), run_as: int = NOBODY, data_home: str = "",
+                 device_nodes=()):
         self.limits = limits
+        self.device_nodes = [d for d in device_nodes if d.startswith("/dev/") and os.path.exists(d)]
         self.data_dirs = [d for d in data_dirs if os.path.isdir(d)]
         self.data_home = data_home if data_home and os.path.isdir(data_home) else ""
         self.packages = list(packages)
@@ -338,6 +344,8 @@ class Sandbox:
             "JPY_PARENT_PID": "1",  # ipykernel: no parent polling, no console banner
         }
         new.update({k: v for k, v in env.items() if k.startswith("COURSE_") or k in PASSED_ENV})
+        if self.device_nodes:
+            new.update({k: v for k, v in env.items() if k in GPU_ENV})
         if self.data_home:
             new["COURSE_DATA"] = self.data
         return new
@@ -356,6 +364,10 @@ class Sandbox:
                 args += ["--ro-bind", "/dev/null", secret]
         args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",
                  "--perms", "1777", "--tmpfs", "/tmp"]
+        for node in self.device_nodes:
+            args += ["--dev-bind", node, node]
+        if self.device_nodes and os.path.isdir("/sys/bus/pci"):
+            args += ["--ro-bind", "/sys", "/sys"]  # CUDA reads the GPUs' PCI topology there
         binds = [(p, p) for p in dict.fromkeys(
             [sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix])
             if not any(p == d or p.startswith(d + "/") for d in SYSTEM_DIRS)]
@@ -515,6 +527,10 @@ class SandboxedKernelManager(AsyncKernelManager):
     sandbox_uid = Integer(NOBODY, config=True,
                           help="uid the kernel runs as when the autograder runs as root "
                                "(-1: stay root, without capabilities)")
+    device_nodes = List(Unicode(), config=True,
+                        help="Device files bound into the kernel's /dev (GPUs: /dev/nvidiactl, "
+                             "/dev/nvidia-uvm, /dev/nvidia0, ...); the CUDA_* variables that "
+                             "select GPUs are then passed on. Default: none")
 
     @default("transport")
     def _transport_default(self):
@@ -575,7 +591,7 @@ class SandboxedKernelManager(AsyncKernelManager):
     def _open_sandbox(self, cwd: str | None) -> Sandbox:
         self._close_sandbox()
         box = Sandbox(self.limits, self.scratch_base, self.data_dirs, self.course_packages,
-                      self.sandbox_uid, self.data_home)
+                      self.sandbox_uid, self.data_home, self.device_nodes)
         self._sandbox = box
         # also runs when the manager is garbage-collected or Python exits
         self._finalizer = weakref.finalize(self, box.cleanup)

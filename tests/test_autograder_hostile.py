@@ -223,7 +223,7 @@ def test_regrading_is_idempotent(graded):
     course = graded[0]
     before = gradebook_snapshot(course)
     students = ["edited-test-cell", "kernel-killed", "not-json", "stderr-in-test-cells"]
-    autograde(course, LESSON, students, workers=1, say=lambda line: None)
+    autograde(course, LESSON, students, workers=1, force=True, say=lambda line: None)
     assert gradebook_snapshot(course) == before
 
 
