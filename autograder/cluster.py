@@ -462,7 +462,7 @@ def grade_submission(bundle, job):
 
 
 def _grade_in_scratch(bundle, job):
-    from autograder.grading import Clock, run_nbgrader_autograde
+    from autograder.nbgrader_run import Clock, run_nbgrader_autograde
     from autograder.notes import read_notes
     from autograder.sandbox import SandboxLimits
 
@@ -585,7 +585,7 @@ def grade_on_dask(course, cluster, jobs, finish, report, bar, force=False, say=p
                 busy = result["ended"] - result["started"]
                 phases["queue"] = max(0.0, result["started"] - submitted)
                 phases["transfer"] = max(0.0, received - submitted - phases["queue"] - busy)
-            from autograder.grading import record_result
+            from autograder.nbgrader_run import record_result
 
             record_result(course, job.lesson, job.student)
             phases["recording"] = time.perf_counter() - began

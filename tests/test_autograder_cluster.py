@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from gradebook_snapshot import gradebook_snapshot as snapshot_of
 
 from autograder import simulate as sim
 from autograder.course import Course
@@ -71,21 +72,7 @@ def submit_twelve(course):
 
 
 def gradebook_snapshot(course):
-    """Every student, submission, grade and comment of the gradebook."""
-    from nbgrader.api import Gradebook
-
-    rows = {}
-    with Gradebook(course.db_url) as gb:
-        for student in gb.students:
-            for submission in student.submissions:
-                rows[(student.id, submission.assignment.name)] = len(submission.notebooks)
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        rows[(student.id, grade.name)] = (
-                            grade.auto_score, grade.manual_score, grade.needs_manual_grade)
-                    for comment in notebook.comments:
-                        rows[(student.id, comment.name, "comment")] = comment.auto_comment
-    return rows
+    return snapshot_of(course.db_url, submissions=True)
 
 
 def ledger_snapshot(course):

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from gradebook_snapshot import gradebook_snapshot as snapshot_of
 
 from autograder import simulate as sim
 from autograder.course import Course
@@ -113,20 +114,7 @@ def _new_course(root):
 
 
 def gradebook_snapshot(course):
-    """Every grade and comment in the gradebook, keyed by (student, cell)."""
-    from nbgrader.api import Gradebook
-
-    rows = {}
-    with Gradebook(course.db_url) as gb:
-        for student in gb.students:
-            for submission in student.submissions:
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        rows[(student.id, grade.name)] = (
-                            grade.auto_score, grade.manual_score, grade.needs_manual_grade)
-                    for comment in notebook.comments:
-                        rows[(student.id, comment.name, "comment")] = comment.auto_comment
-    return rows
+    return snapshot_of(course.db_url)
 
 
 @pytest.fixture(scope="module")

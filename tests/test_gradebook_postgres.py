@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from gradebook_snapshot import gradebook_snapshot as snapshot_of
 
 from autograder import simulate as sim
 from autograder.cli import main as cli_main
@@ -142,20 +143,7 @@ def end_to_end(root, db_url=None):
 
 
 def _snapshot(course):
-    from nbgrader.api import Gradebook
-
-    rows = {}
-    with Gradebook(course.db_url) as gb:
-        for student in gb.students:
-            for submission in student.submissions:
-                rows[(student.id, "timestamp")] = str(submission.timestamp)
-                rows[(student.id, "late")] = submission.total_seconds_late
-                for notebook in submission.notebooks:
-                    for grade in notebook.grades:
-                        rows[(student.id, grade.name)] = (grade.auto_score, grade.needs_manual_grade)
-                    for comment in notebook.comments:
-                        rows[(student.id, comment.name)] = comment.auto_comment
-    return rows
+    return snapshot_of(course.db_url, submissions=True)
 
 
 def test_postgres_gradebook_grades_exactly_as_sqlite(postgres_url, tmp_path):
