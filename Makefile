@@ -2,6 +2,7 @@
 #   make course   execute every lesson (full mode), then grade the reference solutions
 #   make test     the test suite (unit tests, notebook regression with nbval, autograder end to end)
 #   make test-gpu on a machine with an NVIDIA GPU: every lesson and the grading on CUDA
+#   make test-without-shared  the tests whose data can come from ../shared, as a user without it
 
 VENV     ?= .venv
 PYTHON   ?= python3
@@ -17,7 +18,7 @@ endif
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export COURSE_PROGRESS := 0
 
-.PHONY: course test test-gpu env system lock clean
+.PHONY: course test test-without-shared test-gpu env system lock clean
 
 # Debian packages the grading needs: bubblewrap for the sandbox every submission runs in, and
 # the PostgreSQL server that tests/test_gradebook_postgres.py starts a throwaway cluster of
@@ -33,6 +34,19 @@ test: $(STAMP) system
 	$(PY) -m pytest -n $(WORKERS) --dist loadfile -p no:cacheprovider \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--ignore=tests/fixtures tests notebooks
+
+# The tests that read ../shared/data when it is there (the MNIST test set, the Kaggle Titanic
+# CSV), run again the way a user without it sees them: COURSE_MNIST_DIR unset and ../shared
+# hidden behind an empty tmpfs in a private mount namespace (root only; otherwise it says so).
+DATA_TESTS := tests/test_datasets.py tests/test_hidden_l05.py $(wildcard tests/test_l05_*.py) \
+	tests/test_autograder_sims.py tests/test_run_all_release.py
+SHARED_DIR := $(abspath ../shared)
+test-without-shared: $(STAMP) system
+	@if [ -d "$(SHARED_DIR)" ] && [ "$$(id -u)" != 0 ]; then \
+	  echo "test-without-shared: hiding $(SHARED_DIR) needs root (a mount namespace); skipped"; exit 0; fi; \
+	hide=""; [ -d "$(SHARED_DIR)" ] && hide="mount -t tmpfs shared-hidden $(SHARED_DIR) &&"; \
+	env -u COURSE_MNIST_DIR unshare --mount --propagation private sh -c \
+	  "$$hide $(PY) -m pytest -n $(WORKERS) --dist loadfile -p no:cacheprovider $(DATA_TESTS) -k 'not (sims or run_all) or 05-mnist' "
 
 # nbval in lax mode (cells must run without errors; outputs are not compared: they were stored
 # on the CPU), then the reference solutions graded with COURSE_DEVICE=cuda on the GPU of

@@ -4,11 +4,14 @@ import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
-    AssignLatePenalties, CheckCellMetadata, ClearOutput, GetGrades, IgnorePattern, LimitOutput,
-    OverwriteCells, OverwriteKernelspec, SaveAutoGrades)
+    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearOutput,
+    ClearSolutions, ComputeChecksums, GetGrades, IgnorePattern, IncludeHeaderFooter,
+    InstantiateTests, LimitOutput, LockCells, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
+    SaveCells)
 
 from autograder.preprocessors import (
-    DeduplicateIdsCompletely, ExecuteAndJudge, HideHiddenTests, TruncateLongOutputs)
+    DeduplicateIdsCompletely, ExecuteAndJudge, HideHiddenTests, TagCellsThatRaise,
+    TruncateLongOutputs)
 from autograder.repair import RepairCellIdentity
 
 c = get_config()  # noqa: F821 (injected by the traitlets config loader)
@@ -77,6 +80,24 @@ c.Autograde.sanitize_preprocessors = [
     DeduplicateIdsCompletely,
     OverwriteKernelspec,
     OverwriteCells,
+    CheckCellMetadata,
+]
+
+# Release: nbgrader's generate_assignment pipeline, plus JupyterLab's raises-exception tag on the
+# cells that raise until answered (test cells), so that a student's Run All reaches the end.
+c.GenerateAssignment.preprocessors = [
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LockCells,
+    ClearSolutions,
+    TagCellsThatRaise,
+    ClearOutput,
+    CheckCellMetadata,
+    ComputeChecksums,
+    SaveCells,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ComputeChecksums,
     CheckCellMetadata,
 ]
 

@@ -17,6 +17,7 @@ from traitlets.utils.importstring import import_item
 
 from autograder import kernel_probe
 from autograder.notes import add_note
+from course_utils.own_code import top_level_names
 from autograder.trusted_tests import Student, install_code, request_code, run_hidden_test, split_hidden
 
 KERNEL_DIED = "DeadKernelError"
@@ -123,7 +124,7 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
         self._installed = False
         info = (resources or {}).get("nbgrader", {})
         self._who = f"{info.get('assignment', '')}/{info.get('student', '')}/{info.get('notebook', '')}"
-        self._sources = answer_sources(nb)
+        self._sources, self._editable = answer_sources(nb), editable_sources(nb)
         self._where = (info.get("assignment", ""), info.get("student", ""))
         self._sandboxed = None
         try:
@@ -151,7 +152,7 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
             verdict_message = "this test cell has no hidden test: ask your instructor"
         else:
             grade_id = cell.metadata.nbgrader.get("grade_id", str(index))
-            verdict = run_hidden_test(hidden, Student(self._send, self._sources),
+            verdict = run_hidden_test(hidden, Student(self._send, self._sources, self._editable),
                                       self._seed(grade_id), name=f"hidden test {grade_id}")
             verdict_message = None if verdict.passed else verdict.message
         cell.outputs = [_as_text(output) for output in cell.outputs]
@@ -218,21 +219,15 @@ def _course_secret(path):
 
 def answer_sources(nb):
     """Source of each answer cell, by every name it defines at top level."""
-    import ast
+    return {name: cell.source for cell in nb.cells
+            if cell.cell_type == "code" and utils.is_solution(cell)
+            for name in top_level_names(cell.source)}
 
-    sources = {}
-    for cell in nb.cells:
-        if cell.cell_type == "code" and utils.is_solution(cell):
-            try:
-                tree = ast.parse(cell.source)
-            except SyntaxError:
-                continue
-            for node in tree.body:
-                names = [node.name] if isinstance(node, (ast.FunctionDef, ast.ClassDef, ast.AsyncFunctionDef)) \
-                    else [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
-                for name in names:
-                    sources[name] = cell.source
-    return sources
+
+def editable_sources(nb):
+    """Sources of the code cells a student can change: answer cells and cells they added."""
+    return [cell.source for cell in nb.cells if cell.cell_type == "code" and (
+        utils.is_solution(cell) or not cell.metadata.get("nbgrader"))]
 
 
 def _as_text(output):
@@ -367,3 +362,32 @@ def _scrub_output(output, lines):
         for mime, value in output.data.items():
             if isinstance(value, (str, list)):
                 output.data[mime] = _scrub(value, lines)
+
+
+RAISES = "raises-exception"
+
+
+class TagCellsThatRaise(NbGraderPreprocessor):
+    """In a release, tag the cells that raise until the student answers with JupyterLab's
+    ``raises-exception``, so that Run All goes on past them to the end of the lesson.
+
+    Those are the graded test cells (they call the unanswered functions) and answer cells whose
+    top level raises (``raise NotImplementedError()`` outside a function). Grading is unchanged:
+    nbgrader scores a cell by its outputs, not by its tags."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and (
+                (utils.is_grade(cell) and not utils.is_solution(cell)) or _raises_at_top_level(cell.source)):
+            tags = cell.metadata.setdefault("tags", [])
+            if RAISES not in tags:
+                tags.append(RAISES)
+        return cell, resources
+
+
+def _raises_at_top_level(source):
+    import ast
+
+    try:
+        return any(isinstance(node, ast.Raise) for node in ast.parse(source).body)
+    except SyntaxError:
+        return False

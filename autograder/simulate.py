@@ -116,14 +116,16 @@ def load_spec(path):
     if not isinstance(partial, dict) or "score" not in partial:
         raise ValueError(f"{path}: PARTIAL must be a dict with 'solutions' and 'score'")
     if not isinstance(mistakes, list) or not mistakes or not all(
-            isinstance(m, dict) and {"cell", "source", "score", "hint"} <= set(m) for m in mistakes):
+            isinstance(m, dict) and {"cell", "source", "score", "hint", "self_check"} <= set(m)
+            for m in mistakes):
         raise ValueError(f"{path}: MISTAKES must be a non-empty list of dicts with "
-                         "'cell', 'source', 'score' and 'hint'")
+                         "'cell', 'source', 'score', 'hint' and 'self_check'")
     return {"PARTIAL": partial, "MISTAKES": mistakes}
 
 
 def simulated_students(course, lesson, spec=None):
-    """Submit the simulated students of a lesson; returns {student: (score, hint or None)}.
+    """Submit the simulated students of a lesson; returns {student: (score, hint, self-check)}
+    (hint and self-check line None when there is none to look for).
 
     Always: ``sim-reference`` (every answer cell holds the reference solution, full marks)
     and ``sim-unanswered`` (the release untouched, zero). With a spec: ``sim-partial`` and
@@ -136,9 +138,9 @@ def simulated_students(course, lesson, spec=None):
         return fill_with_solution(released(course, lesson), answers)
 
     submit(course, "sim-reference", lesson, full_marks())
-    expected["sim-reference"] = (None, None)  # full marks: compared with the maximum
+    expected["sim-reference"] = (None, None, None)  # full marks: compared with the maximum
     submit(course, "sim-unanswered", lesson, released(course, lesson))
-    expected["sim-unanswered"] = (0.0, None)
+    expected["sim-unanswered"] = (0.0, None, None)
     if spec is None:
         return expected
     partial = spec["PARTIAL"]
@@ -146,9 +148,10 @@ def simulated_students(course, lesson, spec=None):
     for cell_id, source in partial.get("replace", {}).items():
         replace_source(nb, cell_id, source)
     submit(course, "sim-partial", lesson, nb)
-    expected["sim-partial"] = (float(partial["score"]), None)
+    expected["sim-partial"] = (float(partial["score"]), None, None)
     for number, mistake in enumerate(spec["MISTAKES"], start=1):
         nb = replace_source(full_marks(), mistake["cell"], mistake["source"])
         submit(course, f"sim-mistake-{number}", lesson, nb)
-        expected[f"sim-mistake-{number}"] = (float(mistake["score"]), mistake["hint"])
+        expected[f"sim-mistake-{number}"] = (float(mistake["score"]), mistake["hint"],
+                                              mistake["self_check"])
     return expected

@@ -14,6 +14,11 @@ in its own process with these names:
 - ``kind(x)``: the type name of a value or of a remote object (``"Linear"``, ``"ReLU"``).
 - ``rng``: a NumPy Generator seeded from the course secret, the student, the lesson, the cell and
   the grading run: inputs the student has never seen, so forged answers must be computed.
+- ``expect_own_code(name, forbidden=(), allowed=())``: fails unless the answer cell writes
+  ``name`` with ``def``/``class`` from PyTorch, NumPy and Python alone (no ``course_utils``, none
+  of the ``forbidden`` library names, only the ``allowed`` names of other cells), and no other
+  cell the student can edit binds ``name`` or reaches names dynamically
+  (:mod:`course_utils.own_code`; self-checks call the same rules).
 - ``expect(condition, hint)``; ``raise TestFailed(hint)``; ``StudentError`` (what a call into
   the student's code raises when that code raised); ``np``, ``torch``, ``math``.
 
@@ -30,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from autograder import kernel_probe
+from course_utils.own_code import borrowed_code, redefined_elsewhere
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 
@@ -108,11 +114,21 @@ class Remote:
         return self._kernel.request({"op": "len", "target": self._number}, f"len({self._label})")
 
 
+def call_for_handle(remote, *args, **kwargs):
+    """Call a remote callable and keep its result in the kernel, as a handle, even when it is
+    plain data: ``call_for_handle(model.parameters)`` to build an optimizer there over the
+    student's own tensors (a plain call would bring copies of them here)."""
+    kernel = remote._kernel
+    return kernel.request(
+        {"op": "call", "target": remote._number, "args": kernel.encode(list(args)),
+         "kwargs": kernel.encode(dict(kwargs)), "as_handle": True}, f"{remote._label}(...)")
+
+
 class Student:
     """The student's namespace, seen from the grader through ``send(request) -> answer``."""
 
-    def __init__(self, send, sources=None):
-        self._send, self._sources = send, sources or {}
+    def __init__(self, send, sources=None, cells=None):
+        self._send, self._sources, self._cells = send, sources or {}, list(cells or [])
 
     def __getattr__(self, name):
         if name.startswith("__"):
@@ -133,6 +149,13 @@ class Student:
     def source(self, name):
         """The source of the student's cell that defines ``name`` ('' when none does)."""
         return self._sources.get(name, "")
+
+    def own_code_problem(self, name, forbidden=(), allowed=()):
+        """A hint when ``name`` is not written by hand in its answer cell, or is bound again or
+        reached dynamically from another cell the student can edit (None when it is fine)."""
+        source = self.source(name)
+        return (borrowed_code(source, name, forbidden=forbidden, allowed=allowed)
+                or redefined_elsewhere(self._cells, source, name))
 
     # -- plumbing used by Remote
     def encode(self, value):
@@ -167,7 +190,13 @@ def run_hidden_test(code, student, seed, name="hidden test"):
     """Run one hidden test in this process; the Verdict says whether the answer is right."""
     import torch
 
+    def expect_own_code(name, forbidden=(), allowed=()):
+        hint = student.own_code_problem(name, forbidden, allowed)
+        if hint:
+            raise TestFailed(hint)
+
     namespace = {"student": student, "rng": np.random.default_rng(seed), "expect": expect, "kind": kind,
+                 "expect_own_code": expect_own_code,
                  "TestFailed": TestFailed, "StudentError": StudentError,
                  "np": np, "torch": torch, "math": math, "__name__": "__hidden_test__"}
     try:
@@ -179,7 +208,7 @@ def run_hidden_test(code, student, seed, name="hidden test"):
     return Verdict(True)
 
 
-def in_process_student(namespace, sources=None):
+def in_process_student(namespace, sources=None, cells=None):
     """A Student whose "kernel" is the dict ``namespace`` in this process, answered by a private
     copy of the probe through the same JSON round trip: to test hidden tests without nbgrader."""
     import types
@@ -196,7 +225,9 @@ def in_process_student(namespace, sources=None):
             answer = {"raised": f"{type(error).__name__}: {error}", "type": type(error).__name__}
         return json.loads(json.dumps(answer))
 
-    return Student(send, sources)
+    if cells is None:
+        cells = list(dict.fromkeys((sources or {}).values()))
+    return Student(send, sources, cells)
 
 
 def request_code(request):

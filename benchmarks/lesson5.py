@@ -1,6 +1,7 @@
 """Lesson 5's models and training recipe, read from its notebook so the benchmarks follow it.
 
-The CNN class is taken from the notebook's solution cell, and the batch size, epoch counts
+The CNN class and the standardization are taken from the notebook's solution cells (the package
+holds no copy of these graded answers), and the batch size, epoch counts
 and learning rates from its code; whatever cannot be found falls back to the values below
 (the lesson as of this writing) and ``recipe_source()`` says so.
 """
@@ -12,7 +13,7 @@ from torch import nn
 
 from course_utils.lessons.l05_mnist import augmented_loader, random_affine
 from course_utils.datasets import MNIST_MEAN, MNIST_STD
-from course_utils.models import MLP, MnistCNN
+from course_utils.models import MLP
 from course_utils.settings import REPO_ROOT
 
 NOTEBOOK = REPO_ROOT / "notebooks" / "05-mnist" / "mnist.ipynb"
@@ -50,17 +51,30 @@ def recipe():
     return values, missing
 
 
-def _notebook_cnn_class():
-    """The ``CNN`` class of the notebook's solution cell, or None."""
+def _notebook_answer(name, pattern):
+    """What the notebook's solution cell matching ``pattern`` defines as ``name``, or None."""
     for source in _code_cells():
-        if re.search(r"^class CNN\(nn\.Module\)", source, re.MULTILINE):
-            namespace = {"nn": nn, "torch": torch}
+        if re.search(pattern, source, re.MULTILINE):
+            namespace = {"nn": nn, "torch": torch, "MNIST_MEAN": MNIST_MEAN, "MNIST_STD": MNIST_STD}
             try:
                 exec(compile(source, str(NOTEBOOK), "exec"), namespace)  # the lesson's own code
-                return namespace["CNN"]
-            except Exception:  # a half-edited notebook: use the fallback
+                return namespace[name]
+            except Exception:  # a half-edited notebook
                 return None
     return None
+
+
+def _notebook_cnn_class():
+    """The ``CNN`` class of the notebook's solution cell, or None."""
+    return _notebook_answer("CNN", r"^class CNN\(nn\.Module\)")
+
+
+def mnist_to_tensor(images):
+    """The notebook's ``standardize`` (uint8 images -> standardized (N, 1, 28, 28) floats)."""
+    standardize = _notebook_answer("standardize", r"^def standardize\(")
+    if standardize is None:
+        raise RuntimeError(f"no standardize solution found in {NOTEBOOK}")
+    return standardize(images)
 
 
 def mlp():
@@ -70,7 +84,9 @@ def mlp():
 def cnn():
     """The lesson's CNN in channels_last, as the lesson trains it."""
     cls = _notebook_cnn_class()
-    model = cls() if cls is not None else MnistCNN(channels=(16, 32), hidden=64, dropout=0.25)
+    if cls is None:
+        raise RuntimeError(f"no CNN solution found in {NOTEBOOK}")
+    model = cls()
     return model.to(memory_format=torch.channels_last)
 
 
@@ -87,7 +103,7 @@ def recipe_source():
     """One line saying where the recipe came from."""
     values, missing = recipe()
     where = "notebooks/05-mnist/mnist.ipynb"
-    cnn_from = "the notebook's CNN class" if _notebook_cnn_class() else "MnistCNN(16, 32) fallback"
+    cnn_from = "the notebook's CNN class"
     text = (f"lesson 5 recipe from {where}: batch {values['batch_size']}, MLP Adam lr "
             f"{values['mlp_lr']:g} x {values['mlp_epochs']} epochs, CNN ({cnn_from}) Adam lr "
             f"{values['cnn_lr']:g} x {values['cnn_epochs']} epochs, cosine schedule; random "

@@ -22,7 +22,7 @@ from torch import nn
 
 from benchmarks import lesson5
 from benchmarks.report import format_table, warn_if_busy
-from course_utils.datasets import load_mnist, mnist_to_tensor
+from course_utils.datasets import load_mnist
 from course_utils.settings import seed_everything
 from course_utils.training import evaluate, fit
 
@@ -70,9 +70,9 @@ def load_digits(train_size=TRAIN_SIZE, mnist_dir=None, seed=0):
     train_idx, val_idx = train_test_split(np.arange(len(labels)), test_size=0.1,
                                           stratify=labels, random_state=seed)
     split = {
-        "train": (mnist_to_tensor(images[train_idx]), torch.as_tensor(labels[train_idx])),
-        "val": (mnist_to_tensor(images[val_idx]), torch.as_tensor(labels[val_idx])),
-        "test": (mnist_to_tensor(data.test_images), torch.as_tensor(data.test_labels)),
+        "train": (lesson5.mnist_to_tensor(images[train_idx]), torch.as_tensor(labels[train_idx])),
+        "val": (lesson5.mnist_to_tensor(images[val_idx]), torch.as_tensor(labels[val_idx])),
+        "test": (lesson5.mnist_to_tensor(data.test_images), torch.as_tensor(data.test_labels)),
     }
     sources = (f"training: {len(train_idx):,} + {len(val_idx):,} validation digits "
                f"({data.source}); test: {len(data.test_labels):,} digits ({data.test_source})")

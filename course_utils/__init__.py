@@ -10,10 +10,10 @@ The core is ``settings`` (quick mode, device, seeding, ``start_lesson``), ``data
 ``checks`` (self-checks). What serves one lesson only is in ``course_utils.lessons``.
 """
 from .checks import expect, self_check
-from .models import MLP, LeNet, MnistCNN
+from .models import MLP, LeNet
 from .settings import is_quick, pick_device, scaled, seed_everything, start_lesson
 from .training import History, evaluate, fit, load_model, predict, save_model, train_or_load
 
-__all__ = ["History", "LeNet", "MLP", "MnistCNN", "evaluate", "expect", "fit", "is_quick",
+__all__ = ["History", "LeNet", "MLP", "evaluate", "expect", "fit", "is_quick",
            "load_model", "pick_device", "predict", "save_model", "scaled", "seed_everything",
            "self_check", "start_lesson", "train_or_load"]

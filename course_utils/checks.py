@@ -8,6 +8,15 @@ A self-check cell wraps its checks in :func:`self_check`::
 It prints one line: ``[PASS] name``, ``[TODO] name: not attempted yet ...`` when the exercise still
 raises NotImplementedError, or ``[FAIL] name: <targeted hint>``. It never stops "Run All".
 The ``diagnose_*`` helpers return a hint for a common mistake, or None.
+
+A lesson cell that uses the result of an exercise runs inside :func:`builds_on`::
+
+    with builds_on("Exercise 3"):
+        model = CNN()
+        history = fit(model, ...)
+
+Until the exercise works, the cell prints one ``[TODO]`` line and stops there, and so do the
+later ``builds_on("Exercise 3")`` cells that use what it would have defined.
 """
 import math
 from contextlib import contextmanager
@@ -15,6 +24,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
+from .own_code import diagnose_own_code
 from .training import check_batch
 
 NOT_ATTEMPTED = "not attempted yet: replace `raise NotImplementedError` with your code"
@@ -36,12 +46,41 @@ def expect_no_problem(hint: str | None) -> None:
         raise CheckFailed(hint)
 
 
+_NOT_DONE: set[str] = set()  # exercises seen raising NotImplementedError in this kernel
+
+
+def _exercise(name: str) -> str:
+    """``"Exercise 3"`` from ``"Exercise 3: build_cnn"``."""
+    return name.split(":")[0].strip()
+
+
 @contextmanager
-def self_check(name: str, on_error: str | None = None):
-    """Run the checks in the ``with`` block and print one pass, not-attempted or hint line."""
+def builds_on(*exercises: str):
+    """Run a lesson cell that needs the named exercises; skip its rest with a [TODO] line while
+    one of them is not done yet. Errors in finished answers are shown as usual."""
+    names = [_exercise(name) for name in exercises]
     try:
         yield
     except NotImplementedError:
+        _NOT_DONE.update(names)
+    except NameError:
+        if not _NOT_DONE.intersection(names):
+            raise  # a real mistake, not a value that an unfinished exercise did not define
+    else:
+        _NOT_DONE.difference_update(names)
+        return
+    print(f"[TODO] {' and '.join(names)} not done yet: this cell stops here and runs once "
+          f"your answer works.")
+
+
+@contextmanager
+def self_check(name: str, on_error: str | None = None):
+    """Run the checks in the ``with`` block and print one pass, not-attempted or hint line."""
+    _NOT_DONE.discard(_exercise(name))
+    try:
+        yield
+    except NotImplementedError:
+        _NOT_DONE.add(_exercise(name))
         print(f"[TODO] {name}: {NOT_ATTEMPTED}")
     except AssertionError as failure:
         print(f"[FAIL] {name}: {failure or 'the result is not what was expected'}")
@@ -125,5 +164,5 @@ def is_close(a, b, rel: float = 1e-4, abs_tol: float = 1e-6) -> bool:
     return math.isclose(float(a), float(b), rel_tol=rel, abs_tol=abs_tol)
 
 
-__all__ = ["CheckFailed", "expect", "expect_no_problem", "self_check", "diagnose_device",
-           "diagnose_scaling", "diagnose_log_probabilities", "diagnose_classifier", "is_close"]
+__all__ = ["CheckFailed", "builds_on", "diagnose_own_code", "expect", "expect_no_problem",
+           "self_check", "diagnose_device", "diagnose_scaling", "diagnose_log_probabilities", "diagnose_classifier", "is_close"]

@@ -81,31 +81,3 @@ class LeNet(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.features(x))
-
-
-class MnistCNN(nn.Module):
-    """The lesson 5 CNN: two conv blocks (conv, max-pool, batch norm, ReLU) and a dropout head.
-
-    Pooling before batch norm and ReLU gives the same kind of network (max-pooling commutes
-    with ReLU) at about two thirds of the CPU time, since the cheap elementwise layers then run
-    on maps a quarter of the size.
-    """
-
-    def __init__(self, n_classes=10, channels=(16, 32), hidden=64, dropout=0.25):
-        super().__init__()
-        c1, c2 = channels
-        self.features = nn.Sequential(
-            nn.Conv2d(1, c1, kernel_size=3, padding=1), nn.MaxPool2d(2), nn.BatchNorm2d(c1),
-            nn.ReLU(),
-            nn.Conv2d(c1, c2, kernel_size=3, padding=1), nn.MaxPool2d(2), nn.BatchNorm2d(c2),
-            nn.ReLU(),
-        )
-        self.classifier = nn.Sequential(
-            nn.Flatten(), nn.Dropout(dropout), nn.Linear(c2 * 7 * 7, hidden), nn.ReLU(),
-            nn.Dropout(dropout), nn.Linear(hidden, n_classes),
-        )
-        self.config = dict(n_classes=n_classes, channels=tuple(channels), hidden=hidden,
-                           dropout=dropout)
-
-    def forward(self, x):
-        return self.classifier(self.features(x))

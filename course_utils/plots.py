@@ -1,5 +1,5 @@
 """Figures the lessons draw: learning curves, decision boundaries, image grids, confusion
-matrices, activation functions, and animated GIFs.
+matrices, activation functions, and showing animated GIFs inline.
 
 Every ``plot_*`` helper shows its figure and closes it, so a notebook cell that ends with the
 call leaves exactly one picture and no ``<Figure size ...>`` text. Pass ``show=False`` to get
@@ -10,7 +10,6 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
-import imageio.v3 as iio
 import matplotlib
 import matplotlib.pyplot as plt
 import numpy as np
@@ -18,9 +17,7 @@ import torch
 import torch.nn.functional as F
 from IPython import get_ipython
 from IPython.display import Image, display
-from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.colors import ListedColormap
-from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 from sklearn.metrics import ConfusionMatrixDisplay
 
@@ -63,15 +60,6 @@ def _finish(fig, show):
         plt.show()
     plt.close(fig)
     return None
-
-
-def figure_to_array(fig) -> np.ndarray:
-    """Render ``fig`` and return its pixels as an (H, W, 3) uint8 array."""
-    canvas = fig.canvas
-    if not hasattr(canvas, "buffer_rgba"):
-        canvas = FigureCanvasAgg(fig)
-    canvas.draw()
-    return np.asarray(canvas.buffer_rgba())[..., :3].copy()
 
 
 def _to_numpy(values) -> np.ndarray:
@@ -285,23 +273,6 @@ def plot_train_test_boundaries(model, X_train, y_train, X_test, y_test, title=No
     return _finish(fig, show)
 
 
-def decision_boundary_frame(estimator, X, y, title, resolution=150, figsize=(5, 4), dpi=80,
-                            threshold=0.0) -> np.ndarray:
-    """One animation frame: the decision boundary rendered to an (H, W, 3) uint8 array.
-
-    The figure size and layout are fixed, so every frame drawn for the same ``X`` has the same
-    shape and the axes do not jump between frames.
-    """
-    X, y = _check_points(X, y)
-    fig = Figure(figsize=figsize, dpi=dpi)  # not registered with pyplot: nothing to close
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
-    fig.subplots_adjust(left=0.1, right=0.95, bottom=0.1, top=0.9)
-    _draw_boundary(ax, estimator, X, y, _bounds(X), resolution, None, threshold)
-    ax.set_title(title)
-    return figure_to_array(fig)
-
-
 # --- images ----------------------------------------------------------------------------------
 
 def _display_images(images) -> np.ndarray:
@@ -468,46 +439,7 @@ def plot_histories(histories: dict, metrics=("val_loss", "val_acc"), title=None,
     return _finish(fig, show)
 
 
-# Animated GIFs from a sequence of frames (arrays or matplotlib figures), shown inline.
-
-def _as_frame(frame, index) -> np.ndarray:
-    """A uint8 (H, W), (H, W, 3) or (H, W, 4) array; figures are rendered and then closed."""
-    if isinstance(frame, Figure):
-        array = figure_to_array(frame)
-        plt.close(frame)
-        return array
-    array = np.asarray(frame)
-    if array.dtype != np.uint8:
-        raise ValueError(f"frame {index} has dtype {array.dtype}; frames must be uint8 "
-                         "(for floats in [0, 1] use (frame * 255).round().astype(np.uint8))")
-    if array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[-1] not in (3, 4)):
-        raise ValueError(f"frame {index} has shape {array.shape}; expected (H, W), (H, W, 3) "
-                         "or (H, W, 4)")
-    return array
-
-
-def save_gif(frames, path, fps=2, loop=0) -> Path:
-    """Write ``frames`` as an animated GIF playing ``fps`` frames a second and return its path.
-
-    ``loop=0`` repeats forever; ``loop=n`` plays n times. The GIF encoder (Pillow) merges
-    consecutive identical frames into one longer frame, so playback time is unchanged.
-    """
-    if fps <= 0:
-        raise ValueError(f"fps must be positive; got {fps}")
-    arrays = [_as_frame(frame, index) for index, frame in enumerate(frames)]
-    if not arrays:
-        raise ValueError("save_gif needs at least one frame")
-    for index, array in enumerate(arrays):
-        if array.shape != arrays[0].shape:
-            raise ValueError(f"frame {index} has shape {array.shape} but frame 0 has "
-                             f"{arrays[0].shape}; all frames must share one shape")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    # The pillow plugin takes the time per frame in milliseconds.
-    iio.imwrite(path, arrays, extension=".gif", plugin="pillow",
-                duration=round(1000 / fps), loop=loop)
-    return path
-
+# Animated GIFs: showing a GIF file inline (writing one is the lessons' exercise).
 
 def show_gif(path, show=True):
     """Display the GIF at ``path`` in the notebook (embedded, so the notebook keeps it).
@@ -516,17 +448,10 @@ def show_gif(path, show=True):
     """
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"no GIF at {path}; write one with save_gif first")
+        raise FileNotFoundError(f"no GIF at {path}; write the GIF file first")
     image = Image(filename=str(path), format="gif")
     if not show:
         return image
     if in_notebook():
         display(image)
     return None
-
-
-def frames_to_gif(frames, path, fps=2, loop=0) -> Path:
-    """Save ``frames`` as a GIF, show it inline and return its path."""
-    path = save_gif(frames, path, fps=fps, loop=loop)
-    show_gif(path)
-    return path

@@ -94,7 +94,8 @@ class History:
     val_loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
     val_acc: list = field(default_factory=list)
-    best_epoch: int | None = None
+    best_epoch: int | None = None  # lowest validation loss
+    kept_epoch: int | None = None  # the epoch whose weights the model has after fit
 
     def __len__(self):
         return len(self.train_loss)
@@ -255,8 +256,10 @@ def fit(model, train_data, val_data=None, *, loss_fn, optimizer, epochs, batch_s
         for callback in callbacks:
             callback(history)
     bar.close()
+    history.kept_epoch = len(history) or None
     if keep_best and best_state is not None:
         model.load_state_dict(best_state)
+        history.kept_epoch = history.best_epoch
     if verbose and len(history):
         print(summarize(history))
     return history
@@ -278,15 +281,20 @@ def _fmt_acc(acc):
 
 
 def summarize(history: History) -> str:
-    """One line with the last epoch's metrics and the best epoch."""
+    """One line with the last epoch's metrics and, when they differ, the epoch the model keeps."""
     last = len(history)
     text = f"Epoch {last}: train loss {history.train_loss[-1]:.4f}{_fmt_acc(history.train_acc[-1])}"
     if history.val_loss:
         text += f" | validation loss {history.val_loss[-1]:.4f}{_fmt_acc(history.val_acc[-1])}"
-    if history.best_epoch:
+    kept = history.kept_epoch or last
+    if kept != last:
+        k = kept - 1
+        text += (f" | weights kept from epoch {kept} (lowest validation loss "
+                 f"{history.val_loss[k]:.4f}{_fmt_acc(history.val_acc[k])})")
+    elif history.best_epoch and history.best_epoch != last:
         b = history.best_epoch - 1
-        text += (f" | best epoch {history.best_epoch}: validation loss {history.val_loss[b]:.4f}"
-                 f"{_fmt_acc(history.val_acc[b])}")
+        text += (f" | lowest validation loss at epoch {history.best_epoch} "
+                 f"({history.val_loss[b]:.4f}); the model keeps the last epoch's weights")
     return text
 
 

@@ -13,6 +13,7 @@ import nbformat
 
 from autograder.course import REPO_ROOT
 from autograder.trusted_tests import in_process_student, run_hidden_test, split_hidden
+from course_utils.own_code import top_level_names
 
 SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?### END SOLUTION[ \t]*$", re.S | re.M)
 
@@ -51,8 +52,18 @@ class LessonHiddenTests:
         return {cell: SOLUTION.sub(r"\1raise NotImplementedError()", source)
                 for cell, source in self.answers.items()}
 
+    def sources(self, *replaced):
+        """The answer cells' sources by each name they define (what ``expect_own_code`` reads),
+        with ``replaced`` sources taking over the names they define."""
+        sources = {}
+        for source in (*self.answers.values(), *replaced):
+            sources.update(dict.fromkeys(top_level_names(source), source))
+        return sources
+
     def judge(self, namespace, test_id, seed, **replaced):
         namespace = dict(namespace)
         for source in replaced.values():
             exec(compile(source, "<replaced answer>", "exec"), namespace)
-        return run_hidden_test(self.hidden[test_id], in_process_student(namespace), seed, name=test_id)
+        sources = self.sources(*replaced.values())
+        student = in_process_student(namespace, sources, cells=list(dict.fromkeys(sources.values())))
+        return run_hidden_test(self.hidden[test_id], student, seed, name=test_id)

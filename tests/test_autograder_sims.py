@@ -86,11 +86,20 @@ def _hidden_lines(course, lesson):
     return hidden
 
 
+def _printed_lines(notebook_path):
+    """Every line the student's kernel printed in the cells that are not graded tests."""
+    nb = nbformat.read(str(notebook_path), as_version=4)
+    return [line.strip() for cell in nb.cells if cell.cell_type == "code"
+            and not cell.metadata.get("nbgrader", {}).get("grade")
+            for output in cell.get("outputs", []) if output.get("output_type") == "stream"
+            for line in output.get("text", "").splitlines()]
+
+
 @pytest.mark.parametrize("lesson,case", PARAMS, ids=[f"{l}::{c}" for l, c in PARAMS])
 def test_simulated_student(graded_lessons, lesson, case):
     course, expected, outcomes = graded_lessons(lesson)
     outcome = outcomes[case]
-    score, hint = expected[case]
+    score, hint, self_check_line = expected[case]
     assert outcome.problem is None, outcome.line()
     assert outcome.auto_max > 0
     if score is None:
@@ -100,6 +109,11 @@ def test_simulated_student(graded_lessons, lesson, case):
     text = _feedback_text(course, case, lesson)
     if hint:
         assert hint in text, f"hint {hint!r} missing from the feedback of {case}"
+    if self_check_line:
+        printed = [line for line in _printed_lines(course.autograded_notebook(case, lesson))
+                   if line.startswith(("[FAIL]", "[TODO]"))]
+        assert any(line.startswith("[FAIL]") and self_check_line in line for line in printed), \
+            f"no self-check printed a [FAIL] line with {self_check_line!r} for {case}: {printed}"
     leaked = [line for line in _hidden_lines(course, lesson) if line in text]
     assert leaked == [], f"hidden test lines in the feedback of {case}: {leaked}"
 

@@ -70,3 +70,35 @@ def test_model_and_data_on_different_devices_are_recognised():
 def test_expect_raises_an_assertion_with_the_hint():
     with pytest.raises(AssertionError, match="one row per sample"):
         expect(False, "one row per sample")
+
+
+def test_builds_on_skips_a_cell_until_its_exercise_works(capsys):
+    from course_utils.checks import builds_on
+
+    def unanswered():
+        raise NotImplementedError
+
+    with builds_on("Exercise 7"):
+        result = unanswered()
+    with builds_on("Exercise 7: train"):
+        print(result)  # noqa: F821 - never defined, as in a notebook whose exercise is open
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2 and all(line.startswith("[TODO] Exercise 7") for line in lines)
+    with builds_on("Exercise 7"):
+        result = 1
+    with pytest.raises(NameError):  # once the exercise works, a NameError is a real mistake
+        with builds_on("Exercise 7"):
+            print(undefined_name)  # noqa: F821
+    with pytest.raises(ZeroDivisionError):  # a finished answer's errors are shown as usual
+        with builds_on("Exercise 8"):
+            1 / 0
+
+
+def test_self_check_records_unanswered_exercises(capsys):
+    from course_utils.checks import builds_on
+
+    with self_check("Exercise 9: thing"):
+        raise NotImplementedError
+    with builds_on("Exercise 9"):
+        print(never_defined)  # noqa: F821
+    assert capsys.readouterr().out.count("[TODO]") == 2

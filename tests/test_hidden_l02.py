@@ -20,10 +20,13 @@ NOTEBOOK = ROOT / "notebooks" / "02-pytorch-workflow" / "pytorch_workflow.ipynb"
 SPEC = ROOT / "tests" / "student_sims" / "02-pytorch-workflow.py"
 
 
-local_student = in_process_student
+def local_student(namespace, sources=None):
+    """An in-process student; ``sources`` (name -> answer cell source) feed the own-code checks."""
+    return in_process_student(namespace, sources)
 
 
-GRADER_NAMES = {"student", "rng", "expect", "kind", "TestFailed", "StudentError", "np", "torch", "math"}
+GRADER_NAMES = {"student", "rng", "expect", "kind", "TestFailed", "StudentError", "np", "torch", "math",
+                "expect_own_code"}
 
 
 def free_names(code):
@@ -47,9 +50,12 @@ def _cells():
     return nbformat.read(str(NOTEBOOK), as_version=4).cells
 
 
-def _namespace(replace=None):
-    """The setup cell (the first code cell) and every reference answer, run as in a kernel."""
-    namespace = {"__name__": "__main__"}
+def _run_answers(replace=None):
+    """The setup cell (the first code cell) and every reference answer, run as in a kernel:
+    (namespace, {defined name: its answer cell's source})."""
+    from course_utils.own_code import top_level_names
+
+    namespace, sources = {"__name__": "__main__"}, {}
     code = [cell for cell in _cells() if cell.cell_type == "code"]
     with matplotlib.rc_context():  # start_lesson's figure settings stay in this namespace's run
         exec(compile(code[0].source, "setup", "exec"), namespace)
@@ -58,7 +64,12 @@ def _namespace(replace=None):
         if nbgrader.get("solution"):
             source = (replace or {}).get(nbgrader["grade_id"], cell.source)
             exec(compile(source, nbgrader["grade_id"], "exec"), namespace)
-    return namespace
+            sources.update({name: source for name in top_level_names(source)})
+    return namespace, sources
+
+
+def _namespace(replace=None):
+    return _run_answers(replace)[0]
 
 
 def _hidden_tests():
@@ -68,12 +79,12 @@ def _hidden_tests():
 
 @pytest.fixture(scope="module")
 def reference():
-    return _namespace()
+    return _run_answers()
 
 
 def test_every_graded_cell_has_a_hidden_test_that_uses_no_kernel_names():
     tests = _hidden_tests()
-    assert len(tests) == 9 and all(tests.values())
+    assert len(tests) == 11 and all(tests.values())
     for grade_id, code in tests.items():
         assert free_names(code) == set(), grade_id
 
@@ -82,26 +93,36 @@ def test_every_graded_cell_has_a_hidden_test_that_uses_no_kernel_names():
 @pytest.mark.parametrize("seed", [1, 2])
 def test_the_reference_answers_pass_every_hidden_test(reference, seed):
     for grade_id, code in _hidden_tests().items():
-        verdict = run_hidden_test(code, local_student(reference), seed, name=grade_id)
+        verdict = run_hidden_test(code, local_student(*reference), seed, name=grade_id)
         assert verdict.passed, f"{grade_id}: {verdict.message}"
 
 
+POINTS = {"ex1-describe-tests": 1, "ex2-split-tests": 2, "ex3-linear-tests": 2, "ex4-loss-optimizer-tests": 1,
+          "ex5-epoch-loss-tests": 2, "ex6-train-epoch-tests": 3, "ex7-evaluate-tests": 2,
+          "ex8-train-loop-tests": 2, "ex9-relu-mlp-tests": 2, "ex10-grid-tests": 2, "ex11-multiclass-tests": 3}
+
+
 @pytest.mark.slow
-@pytest.mark.parametrize("number", [1, 2, 3])
-def test_the_simulated_mistakes_fail_with_their_hint(number):
+@pytest.mark.parametrize("number", range(1, len(sim.load_spec(SPEC)["MISTAKES"]) + 1))
+@pytest.mark.parametrize("seed", [7, 8])
+def test_the_simulated_mistakes_fail_with_their_hint_and_score(number, seed):
     mistake = sim.load_spec(SPEC)["MISTAKES"][number - 1]
-    namespace = _namespace({mistake["cell"]: mistake["source"]})
-    code = _hidden_tests()[mistake["cell"] + "-tests"]
-    verdict = run_hidden_test(code, local_student(namespace), 7)
+    student = local_student(*_run_answers({mistake["cell"]: mistake["source"]}))
+    tests = _hidden_tests()
+    verdict = run_hidden_test(tests[mistake["cell"] + "-tests"], student, seed)
     assert not verdict.passed and mistake["hint"] in verdict.message
+    score = sum(points for grade_id, points in POINTS.items()
+                if run_hidden_test(tests[grade_id], student, seed, name=grade_id).passed)
+    assert score == mistake["score"]
 
 
 def test_an_unanswered_exercise_fails():
     def describe_dataset(X, y):
         raise NotImplementedError()
 
+    source = "def describe_dataset(X, y):\n    raise NotImplementedError()\n"
     verdict = run_hidden_test(_hidden_tests()["ex1-describe-tests"],
-                              local_student({"describe_dataset": describe_dataset}), 3)
+                              local_student({"describe_dataset": describe_dataset}, {"describe_dataset": source}), 3)
     assert not verdict.passed and "NotImplementedError" in verdict.message
 
 
@@ -196,8 +217,17 @@ def test_diagnose_grid(make, hint):
     assert problem is None if hint is None else hint in problem
 
 
+def train_multiclass(X_train, y_train, X_test, y_test, *, n_classes, epochs, device=None):
+    from course_utils.training import fit
+
+    model = nn.Linear(X_train.shape[1], n_classes)
+    history = fit(model, (X_train, y_train), (X_test, y_test), loss_fn=nn.CrossEntropyLoss(),
+                  optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=epochs,
+                  batch_size=32, device=device, keep_best=False, progress=False, verbose=False)
+    return model, history
+
+
 def test_diagnose_training_and_classifier_on_remote_objects():
-    from course_utils.lessons.l02_pytorch_workflow import train_multiclass
 
     def softmax_model(X_train, y_train, X_test, y_test, *, n_classes, epochs, device=None):
         model, history = train_multiclass(X_train, y_train, X_test, y_test, n_classes=n_classes, epochs=epochs,
@@ -232,3 +262,107 @@ def test_data_helpers(seed):
     assert X_tr.dtype == torch.float32 and y_tr.dtype == torch.long and len(X_te) == 40
     (X_c, y_c), _ = h.circles_split(seed)
     assert X_c.shape == (640, 2) and y_c.shape == (640, 1)
+
+
+# -- the training loop the student writes (exercises 6 to 8) ------------------------------------------
+
+def _epoch(model, X, y, loss_fn, optimizer, batch_size=32, *, zero_grad=True, step=True, weighted=True, train=True):
+    if train:
+        model.train()
+    losses, sizes = [], []
+    for start in range(0, len(X), batch_size):
+        loss = loss_fn(model(X[start:start + batch_size]), y[start:start + batch_size])
+        if zero_grad:
+            optimizer.zero_grad()
+        loss.backward()
+        if step:
+            optimizer.step()
+        losses.append(loss.item())
+        sizes.append(len(X[start:start + batch_size]))
+    if weighted:
+        return sum(l * s for l, s in zip(losses, sizes)) / sum(sizes)
+    return sum(losses) / len(losses)
+
+
+def _whole(model, X, y, loss_fn, optimizer, batch_size=32):
+    return _epoch(model, X, y, loss_fn, optimizer, batch_size=len(X))
+
+
+@pytest.mark.parametrize("epoch, hint", [
+    (_epoch, None),
+    (lambda *a, **k: _epoch(*a, **k, zero_grad=False), "call optimizer.zero_grad() before loss.backward()"),
+    (lambda *a, **k: _epoch(*a, **k, step=False), "the weights did not change"),
+    (lambda *a, **k: _epoch(*a, **k, weighted=False), "weight each batch's mean loss by its size"),
+    (lambda *a, **k: _epoch(*a, **k, train=False), "call model.train()"),
+    (_whole, "one update per mini-batch"),
+    (lambda *a, **k: torch.tensor(_epoch(*a, **k)), "as a Python float"),
+])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_diagnose_train_one_epoch_in_kernel_and_grader(epoch, hint, seed):
+    from course_utils.lessons import l02_pytorch_workflow as lesson
+
+    kernel = lesson.diagnose_train_one_epoch(epoch, seed=seed)
+    grader = h.diagnose_train_one_epoch(local_student({"train_one_epoch": epoch}), np.random.default_rng(seed))
+    for problem in (kernel, grader):
+        assert problem is None if hint is None else hint in (problem or "")
+
+
+def _evaluate(model, X, y, loss_fn, *, eval_mode=True, threshold=0.0):
+    if eval_mode:
+        model.eval()
+    with torch.no_grad():
+        logits = model(X)
+        return loss_fn(logits, y).item(), ((logits > threshold).float() == y).float().mean().item()
+
+
+NO_GRAD = "def evaluate_binary(model, X, y, loss_fn):\n    with torch.no_grad():\n        pass\n"
+
+
+@pytest.mark.parametrize("evaluate, source, hint", [
+    (_evaluate, NO_GRAD, None),
+    (lambda *a: _evaluate(*a, eval_mode=False), NO_GRAD, "call model.eval() first"),
+    (lambda *a: _evaluate(*a, threshold=0.5), NO_GRAD, "threshold the logits at 0"),
+    (_evaluate, "def evaluate_binary(model, X, y, loss_fn):\n    pass\n", "torch.no_grad()"),
+    (lambda *a: list(map(torch.tensor, _evaluate(*a))), NO_GRAD, "two Python floats"),
+])
+def test_diagnose_evaluate_binary_in_the_grader(evaluate, source, hint):
+    student = local_student({"evaluate_binary": evaluate}, {"evaluate_binary": source})
+    problem = h.diagnose_evaluate_binary(student, np.random.default_rng(3))
+    assert problem is None if hint is None else hint in (problem or "")
+
+
+def test_diagnose_evaluate_binary_in_the_kernel():
+    from course_utils.lessons import l02_pytorch_workflow as lesson
+
+    assert "call model.eval() first" in lesson.diagnose_evaluate_binary(lambda *a: _evaluate(*a, eval_mode=False))
+    assert "threshold the logits at 0" in lesson.diagnose_evaluate_binary(lambda *a: _evaluate(*a, threshold=0.5))
+    assert lesson.mentions_no_grad(NO_GRAD) and not lesson.mentions_no_grad("def f():\n    pass\n")
+
+
+def _train(model, train_data, test_data, loss_fn, optimizer, *, epochs, batch_size=32, seed=0, shuffle=True,
+           record_last=True):
+    X, y = train_data
+    history = {"train_loss": [], "val_loss": [], "val_acc": []}
+    for epoch in range(epochs):
+        order = torch.randperm(len(X), generator=torch.Generator().manual_seed(seed + epoch)) if shuffle \
+            else torch.arange(len(X))
+        history["train_loss"].append(_epoch(model, X[order], y[order], loss_fn, optimizer, batch_size))
+        if record_last or epoch == 0:
+            loss, accuracy = _evaluate(model, *test_data, loss_fn)
+        history["val_loss"].append(loss)
+        history["val_acc"].append(accuracy)
+    return history
+
+
+@pytest.mark.parametrize("train, hint", [
+    (_train, None),
+    (lambda *a, **k: _train(*a, **k, shuffle=False), "another seed gave exactly the same training"),
+    (lambda *a, **k: _train(*a, **k, record_last=False), "evaluate on test_data"),
+    (lambda *a, epochs, **k: _train(*a, epochs=epochs - 1, **k), "one number per epoch"),
+])
+def test_diagnose_train_classifier_in_kernel_and_grader(train, hint):
+    from course_utils.lessons import l02_pytorch_workflow as lesson
+
+    for problem in (lesson.diagnose_train_classifier(train),
+                    h.diagnose_train_classifier(local_student({"train_classifier": train}), np.random.default_rng(4))):
+        assert problem is None if hint is None else hint in (problem or "")

@@ -12,12 +12,13 @@ import pytest
 
 from autograder import simulate as sim
 from autograder.trusted_tests import in_process_student, run_hidden_test, split_hidden
+from course_utils.own_code import top_level_names
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "03-activations-mlps" / "activations_mlps.ipynb"
 SPEC = sim.load_spec(ROOT / "tests" / "student_sims" / "03-activations-mlps.py")
 PRELUDE = ("import numpy as np\nimport torch\nfrom torch import nn\n"
-           "from torch.utils.data import Dataset, random_split\n")
+           "from torch.utils.data import Dataset, random_split\nfrom course_utils import MLP\n")
 SEEDS = range(8)
 
 
@@ -42,13 +43,21 @@ def _kernel_namespace(replace=None):
     exec(PRELUDE, namespace)
     for cell_id, source in {**_answers(), **(replace or {})}.items():
         exec(source, namespace)
+    namespace["__answer_cells__"] = list({**_answers(), **(replace or {})}.values())
     return namespace
+
+
+def _student(namespace):
+    """The grader's view: the answer cells' sources (for expect_own_code) and their kernel."""
+    cells = namespace.pop("__answer_cells__", [])
+    sources = {name: source for source in cells for name in top_level_names(source)}
+    return in_process_student(namespace, sources=sources, cells=cells)
 
 
 @pytest.fixture
 def student_of():
     """Student proxies for in-process namespaces, answered by the grader's probe code."""
-    return in_process_student
+    return _student
 
 
 def test_every_graded_cell_has_a_hidden_test():
@@ -77,14 +86,16 @@ def test_each_mistake_loses_its_points_with_its_hint(student_of, number):
         score = sum(tests[g][0] for g, v in verdicts.items() if v.passed)
         assert score == mistake["score"], (seed, {g: v.message for g, v in verdicts.items() if not v.passed})
         assert any(mistake["hint"] in v.message for v in verdicts.values() if not v.passed), seed
-    assert full == 16
+    assert full == 18
 
 
 def test_unanswered_cells_fail_without_crashing_the_grader(student_of):
     namespace = {}
     exec(PRELUDE, namespace)
-    for source in _answers().values():  # as released: the signatures stay, the bodies raise
-        exec(_stub(source), namespace)
+    stubs = [_stub(source) for source in _answers().values()]
+    for source in stubs:  # as released: the signatures stay, the bodies raise
+        exec(source, namespace)
+    namespace["__answer_cells__"] = stubs
     student = student_of(namespace)
     for grade_id, (_, code) in _tests().items():
         verdict = run_hidden_test(code, student, 0, grade_id)

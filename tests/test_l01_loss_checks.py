@@ -4,9 +4,11 @@ import torch
 from torch import nn
 
 from course_utils import MLP
-from course_utils.lessons.l01_loss_functions import (diagnose_handwritten_loss, diagnose_kept_layers,
-                                      diagnose_log_probability_model, diagnose_loss_pairing,
-                                      leaf_modules, raises_error)
+from course_utils.lessons.l01_loss_functions import (TASK_REASONS, diagnose_handwritten_loss,
+                                                     diagnose_kept_layers,
+                                                     diagnose_log_probability_model,
+                                                     diagnose_loss_pairing, diagnose_task_choice,
+                                                     leaf_modules, raises_error)
 
 GOOD_PAIRS = [
     (nn.MSELoss(), None), (nn.L1Loss(), None), (nn.HuberLoss(), None),
@@ -117,3 +119,38 @@ def test_raises_error():
     assert raises_error(ValueError, int, "x")
     assert not raises_error(ValueError, int, "3")
     assert not raises_error(ValueError, lambda: 1 / 0)
+
+
+# -- exercise 5: a choice must behave as its task needs (the hidden test agrees) ---------------
+
+GOOD_CHOICES = {
+    "rent": [(nn.MSELoss(), None), (nn.MSELoss(reduction="sum"), None)],
+    "delivery": [(nn.L1Loss(), None), (nn.HuberLoss(delta=2.0), None), (nn.SmoothL1Loss(), None)],
+    "spam": [(nn.BCEWithLogitsLoss(), None), (nn.BCELoss(), nn.Sigmoid())],
+    "digits": [(nn.CrossEntropyLoss(), None), (nn.NLLLoss(), nn.LogSoftmax(dim=1))],
+    "distill": [(nn.KLDivLoss(reduction="batchmean"), nn.LogSoftmax(dim=1)),
+                (nn.CrossEntropyLoss(), None)],
+    "faces": [(nn.CosineEmbeddingLoss(), None), (nn.CosineEmbeddingLoss(margin=0.2), None)],
+}
+
+
+@pytest.mark.parametrize("task", sorted(GOOD_CHOICES))
+def test_task_choice_accepts_every_answer_the_hidden_test_accepts(task):
+    for loss_fn, head in GOOD_CHOICES[task]:
+        assert diagnose_task_choice(task, loss_fn, head) is None, (task, loss_fn, head)
+
+
+@pytest.mark.parametrize("task", sorted(set(TASK_REASONS) - {"rent"}))
+def test_mse_suits_only_the_rent(task):
+    assert diagnose_task_choice(task, nn.MSELoss(), None) == f"{task}: {TASK_REASONS[task]}"
+    assert diagnose_task_choice("rent", nn.MSELoss(), None) is None
+
+
+@pytest.mark.parametrize("task,loss_fn,head", [
+    ("rent", nn.L1Loss(), None), ("rent", nn.HuberLoss(), None),
+    ("delivery", nn.MSELoss(), None), ("spam", nn.CrossEntropyLoss(), None),
+    ("distill", nn.KLDivLoss(log_target=True), nn.LogSoftmax(dim=1)),
+    ("faces", nn.CosineEmbeddingLoss(), nn.Tanh()), ("digits", nn.BCEWithLogitsLoss(), None),
+])
+def test_task_choice_recognizes_wrong_losses(task, loss_fn, head):
+    assert diagnose_task_choice(task, loss_fn, head) == f"{task}: {TASK_REASONS[task]}"

@@ -131,3 +131,29 @@ def test_corner_gap_rounds_away_floating_point_noise_on_request():
     rounded = corner_gap(noisy_linear, decimals=6)
     assert rounded == 0 and str(rounded) == "0.0"  # not "-0.0"
     assert corner_gap(lambda P: step_network(P, XOR_W1, XOR_B1, [1, 1], -0.5)[1], decimals=6) == -2
+
+
+def test_mlp_layout_problem_names_the_lessons_mistakes():
+    from course_utils.lessons.l04_xor import NO_NONLINEARITY, mlp_layout_problem
+    assert mlp_layout_problem(["Linear", "Tanh", "Linear"], [(2, 3), (3, 1)], 3, "Tanh") is None
+    assert mlp_layout_problem(["Linear", "Linear"], [(2, 3), (3, 1)], 3, "Tanh") == NO_NONLINEARITY
+    assert "remove the final Sigmoid" in mlp_layout_problem(
+        ["Linear", "ReLU", "Linear", "Sigmoid"], [(2, 3), (3, 1)], 3, "ReLU")
+    assert "use the activation it is given" in mlp_layout_problem(
+        ["Linear", "ReLU", "Linear"], [(2, 3), (3, 1)], 3, "Tanh")
+    assert "one logit" in mlp_layout_problem(["Linear", "ReLU", "Linear"], [(2, 3), (3, 2)], 3, "ReLU")
+
+
+def test_diagnose_xor_mlp_and_loss_and_optimizer():
+    from course_utils.lessons.l04_xor import (MSE_HINT, OTHER_PARAMETERS_HINT,
+                                              diagnose_loss_and_optimizer, diagnose_xor_mlp)
+    good = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
+    assert diagnose_xor_mlp(good, 4, nn.Tanh) is None
+    assert "nn.Sequential" in diagnose_xor_mlp(nn.Linear(2, 1), 4, nn.Tanh)
+    adam = torch.optim.Adam(good.parameters(), lr=0.05)
+    assert diagnose_loss_and_optimizer((nn.BCEWithLogitsLoss(), adam), good) is None
+    assert diagnose_loss_and_optimizer((nn.MSELoss(), adam), good) == MSE_HINT
+    assert "BCELoss expects probabilities" in diagnose_loss_and_optimizer((nn.BCELoss(), adam), good)
+    other = torch.optim.Adam(nn.Linear(2, 1).parameters(), lr=0.05)
+    assert diagnose_loss_and_optimizer((nn.BCEWithLogitsLoss(), other), good) == OTHER_PARAMETERS_HINT
+    assert "pair" in diagnose_loss_and_optimizer(nn.BCEWithLogitsLoss(), good)

@@ -109,3 +109,25 @@ def test_coefficient_paths_show_lasso_zeros_and_ridge_shrinkage():
     matplotlib.pyplot.close(fig)
     with pytest.raises(ValueError, match="shape"):
         plot_coefficient_paths({"bad": (alphas, lasso[:2])}, show=False)
+
+
+def test_check_frame_reads_a_real_figure(iris):
+    import matplotlib.pyplot as plt
+
+    from course_utils.lessons.l06_regularization import check_frame
+
+    X_train, _, y_train, _ = iris
+    model = fit_mlp(0.01, X_train, y_train)
+    fig, ax = plt.subplots(figsize=(3, 2), dpi=50)
+    ax.scatter(X_train[:, 0], X_train[:, 1], c=y_train)
+    ax.set_xlabel("sepal")
+    ax.set_ylabel("petal")
+    ax.set_title(f"alpha = {model.alpha:.3g}")
+    fig.canvas.draw()
+    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()
+    plt.close(fig)
+    assert image.shape == (100, 150, 3)
+    assert check_frame((image, fig), model, ("sepal", "petal")) is None
+    assert "pair (image, fig)" in check_frame(image, model, ("sepal", "petal"))
+    assert "feature names" in check_frame((image, fig), model, ("length", "petal"))
+    assert "alpha" in check_frame((image, fig), fit_mlp(5.0, X_train, y_train), ("sepal", "petal"))

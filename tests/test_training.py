@@ -128,7 +128,31 @@ def test_wrong_shapes_or_dtypes_raise_a_clear_value_error(loss_fn, outputs, targ
             optimizer=torch.optim.SGD(model.parameters(), lr=0.1), verbose=False)
 
 
-def test_callbacks_run_after_each_epoch_and_summary_mentions_best():
+def test_summary_names_the_epoch_whose_weights_the_model_keeps():
+    accuracies = dict(train_acc=[None] * 3, val_acc=[None] * 3)
+    kept_best = History(train_loss=[1.0, 0.5, 0.4], val_loss=[0.9, 0.6, 0.7], best_epoch=2,
+                        kept_epoch=2, **accuracies)
+    assert "weights kept from epoch 2" in summarize(kept_best)
+    kept_last = History(train_loss=[1.0, 0.5, 0.4], val_loss=[0.9, 0.6, 0.7], best_epoch=2,
+                        kept_epoch=3, **accuracies)
+    assert "keeps the last epoch's weights" in summarize(kept_last)
+    assert "weights kept" not in summarize(kept_last)
+    best_is_last = History(train_loss=[1.0, 0.5], val_loss=[0.9, 0.6], best_epoch=2, kept_epoch=2,
+                           train_acc=[None] * 2, val_acc=[None] * 2)
+    assert summarize(best_is_last).startswith("Epoch 2") and "kept" not in summarize(best_is_last)
+
+
+def test_fit_records_the_kept_epoch():
+    X, y = _circles()
+    for keep_best in (True, False):
+        model = MLP(2, 4, 1)
+        history = fit(model, (X[:100], y[:100]), (X[100:200], y[100:200]), epochs=3,
+                      device="cpu", loss_fn=nn.BCEWithLogitsLoss(), keep_best=keep_best,
+                      optimizer=torch.optim.SGD(model.parameters(), lr=0.1), verbose=False)
+        assert history.kept_epoch == (history.best_epoch if keep_best else 3)
+
+
+def test_callbacks_run_after_each_epoch():
     seen = []
     X, y = _circles()
     model = MLP(2, 4, 1)
@@ -136,7 +160,6 @@ def test_callbacks_run_after_each_epoch_and_summary_mentions_best():
                   loss_fn=nn.BCEWithLogitsLoss(), callbacks=[lambda h: seen.append(len(h))],
                   optimizer=torch.optim.SGD(model.parameters(), lr=0.1), verbose=False)
     assert seen == [1, 2, 3]
-    assert f"best epoch {history.best_epoch}" in summarize(history)
     assert list(history.to_frame().columns) == ["train_loss", "val_loss", "train_acc", "val_acc"]
 
 

@@ -14,7 +14,7 @@ from torch import nn
 
 from autograder.trusted_tests import Remote, StudentError
 from course_utils.checks import diagnose_log_probabilities
-from course_utils.lessons.l01_loss_functions import raises_error
+from course_utils.lessons.l01_loss_functions import diagnose_task_choice, raises_error
 from course_utils.models import MLP
 
 SQUASHING = ("Softmax", "LogSoftmax", "Sigmoid", "ReLU")
@@ -331,3 +331,11 @@ def loss_behaviour_problem(student, task, loss_fn, output_activation, rng):
             and torch.allclose(mine.float(), expected.float(), rtol=1e-4, atol=1e-5)):
         return f"{task}: your {name} does not compute what nn.{name} computes"
     return None
+
+
+def task_choice_problem(student, task, loss_fn, output_activation):
+    """The self-check's ``diagnose_task_choice`` verdict, judged here on torch copies of the
+    student's loss and output activation (same types and options; ``loss_behaviour_problem``
+    has checked that they compute the same)."""
+    return diagnose_task_choice(task, _trusted_copy_of_loss(student, loss_fn),
+                                _trusted_copy_of_head(output_activation))

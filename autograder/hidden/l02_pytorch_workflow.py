@@ -17,10 +17,12 @@ from sklearn.datasets import make_blobs
 from sklearn.model_selection import train_test_split
 from torch import nn
 
-from autograder.trusted_tests import Remote, TestFailed, kind
+from autograder.trusted_tests import Remote, TestFailed, call_for_handle, kind
 from course_utils.checks import is_close
 from course_utils.datasets import load_circles
-from course_utils.lessons.l02_pytorch_workflow import binary_split_tensors
+from course_utils.lessons.l02_pytorch_workflow import (dropout_probe, epoch_problem, evaluation_problem,
+                                                       expected_evaluation, history_problem, mentions_no_grad,
+                                                       shuffle_problem, decrease_problem)
 from course_utils.models import MLP
 from course_utils.training import check_batch, evaluate, fit
 
@@ -193,7 +195,7 @@ def diagnose_epoch_mean_loss(average, losses, sizes):
     return f"expected {expected:.4f}, got {got:.4f}: sum loss * size over the batches, divide by the samples"
 
 
-# -- exercise 6: the ReLU network ------------------------------------------------------------------
+# -- exercise 9: the ReLU network ------------------------------------------------------------------
 
 def relu_mlp_sizes(rng):
     """Three (in_features, hidden widths, out_features) from ``rng``: one hidden layer, three,
@@ -226,7 +228,7 @@ def diagnose_relu_mlp(types, build, in_features, hidden_features, out_features, 
     return None
 
 
-# -- exercises 7 and 9: training ---------------------------------------------------------------------
+# -- exercises 8 and 11: training ---------------------------------------------------------------------
 
 def diagnose_training(types, history, epochs):
     if not types.isinstance(history, "course_utils.training.History"):
@@ -244,8 +246,10 @@ def circles_split(seed, n_samples=800):
     """The rings of the lesson (noise 0.05) drawn with ``seed``, split 80/20 as float32 tensors
     with (N, 1) labels: ((X_train, y_train), (X_test, y_test))."""
     X, y = load_circles(n_samples=n_samples, seed=seed)
-    X_train, X_test, y_train, y_test = binary_split_tensors(X, y, seed=seed)
-    return (X_train, y_train), (X_test, y_test)
+    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=seed)
+    features = [torch.as_tensor(a, dtype=torch.float32) for a in (X_train, X_test)]
+    labels = [torch.as_tensor(a, dtype=torch.float32).reshape(-1, 1) for a in (y_train, y_test)]
+    return (features[0], labels[0]), (features[1], labels[1])
 
 
 def mlp_with(state_dict, hidden_features):
@@ -324,7 +328,7 @@ def class_accuracy(model, X, y):
     return float((logits.argmax(dim=1) == y).float().mean())
 
 
-# -- exercise 8: the grid --------------------------------------------------------------------------
+# -- exercise 10: the grid --------------------------------------------------------------------------
 
 def grid_points(rng):
     """A few 2-D points whose features have different ranges (so a transposed grid shows)."""
@@ -386,3 +390,117 @@ def split_case(rng):
 def split_sizes(n, test_size):
     n_test = int(math.ceil(test_size * n))
     return n - n_test, n_test
+
+
+# -- exercises 6 to 8: the training loop the student writes --------------------------------------------
+
+def _separable(rng, n, in_features):
+    """Points labelled by the side of a random line through the origin: (X, y) float32."""
+    X = random_inputs(rng, n, in_features)
+    direction = torch.as_tensor(rng.normal(size=(in_features, 1)), dtype=torch.float32)
+    return X, (X @ direction > 0).float()
+
+
+def kernel_optimizer(student, name, model, **options):
+    """``torch.optim.<name>(model.parameters(), **options)`` built in the kernel over the remote
+    model's own parameters (kept there as a handle, not copied here)."""
+    parameters = call_for_handle(model.parameters)
+    return getattr(student.module("torch.optim"), name)(parameters, **options)
+
+
+def _state(model):
+    return {key: torch.as_tensor(value).clone() for key, value in model.state_dict().items()}
+
+
+def diagnose_train_one_epoch(student, rng):
+    """One epoch of the student's ``train_one_epoch`` on a linear probe built in the kernel (in eval
+    mode, with SGD), compared with a replay computed here; then three more epochs must lower the loss."""
+    batch_size = int(rng.choice([4, 8, 16]))
+    in_features = int(rng.integers(2, 6))
+    X, y = _separable(rng, 3 * batch_size + int(rng.integers(1, batch_size)), in_features)
+    lr = round(float(rng.uniform(0.2, 0.8)), 3)
+    tnn = student.module("torch.nn")
+    student.module("torch").manual_seed(int(rng.integers(2 ** 31)))
+    probe = tnn.Linear(in_features, 1)
+    before = _state(probe)
+    optimizer = kernel_optimizer(student, "SGD", probe, lr=lr)
+    probe.eval()
+    returned = student.train_one_epoch(probe, X, y, tnn.BCEWithLogitsLoss(), optimizer, batch_size=batch_size)
+    after = _state(probe)
+    problem = epoch_problem(returned, (before["weight"], before["bias"]), (after["weight"], after["bias"]),
+                            X, y, lr, batch_size, probe.training is True)
+    if problem:
+        return problem
+    later = [student.train_one_epoch(probe, X, y, tnn.BCEWithLogitsLoss(), optimizer, batch_size=batch_size)
+             for _ in range(3)]
+    return decrease_problem([returned] + later)
+
+
+def diagnose_evaluate_binary(student, rng):
+    """The student's ``evaluate_binary`` twice on a kernel model with dropout left in training mode."""
+    in_features = int(rng.integers(2, 6))
+    X, y = _separable(rng, int(rng.integers(40, 100)), in_features)
+    tnn = student.module("torch.nn")
+    student.module("torch").manual_seed(int(rng.integers(2 ** 31)))
+    model = tnn.Sequential(tnn.Linear(in_features, 16), tnn.ReLU(), tnn.Dropout(0.5), tnn.Linear(16, 1))
+    local = dropout_probe(in_features)
+    local.load_state_dict(_state(model))
+    with torch.no_grad():
+        local[-1].bias.fill_(0.3)  # logits between 0 and 0.5 exist, so the two thresholds differ
+    model.load_state_dict(local.state_dict())
+    expected, at_half = expected_evaluation(local, X, y)
+    model.train()
+    first = student.evaluate_binary(model, X, y, tnn.BCEWithLogitsLoss())
+    model.train()
+    second = student.evaluate_binary(model, X, y, tnn.BCEWithLogitsLoss())
+    return evaluation_problem(first, second, expected, at_half,
+                              mentions_no_grad(student.source("evaluate_binary")))
+
+
+def diagnose_train_classifier(student, rng, epochs=4):
+    """The student's ``train_classifier`` on a kernel linear probe with SGD: the history, the last
+    evaluation (measured here), a falling loss and seeded shuffling."""
+    batch_size = int(rng.choice([4, 8]))
+    in_features = int(rng.integers(2, 6))
+    train = _separable(rng, 3 * batch_size + int(rng.integers(1, batch_size)), in_features)
+    test = _separable(rng, int(rng.integers(20, 40)), in_features)
+    init_seed, seed = int(rng.integers(2 ** 31)), int(rng.integers(1000))
+    tnn = student.module("torch.nn")
+
+    def run(run_seed):
+        student.module("torch").manual_seed(init_seed)
+        model = tnn.Linear(in_features, 1)
+        optimizer = kernel_optimizer(student, "SGD", model, lr=0.5)
+        history = student.train_classifier(model, train, test, tnn.BCEWithLogitsLoss(), optimizer,
+                                           epochs=epochs, batch_size=batch_size, seed=run_seed)
+        return model, history
+
+    model, history = run(seed)
+    local = nn.Linear(in_features, 1)
+    local.load_state_dict(_state(model))
+    final_test, _ = expected_evaluation(local, *test)
+    problem = history_problem(history, epochs, final_test)
+    if problem:
+        return problem
+    _, again = run(seed)
+    _, other = run(seed + 1)
+    return shuffle_problem(again["train_loss"] == history["train_loss"],
+                           other["train_loss"] != history["train_loss"])
+
+
+def rings_accuracy_with_own_loop(student, rng, hidden_features=(32, 32), epochs=20):
+    """A grader-built 2-32-32-1 ReLU MLP trained on fresh rings by the student's ``train_classifier``
+    with Adam: (test accuracy computed here, the bar). The bar is 93%, or what the course's own loop
+    reaches from the same weights minus 2 points on an unlucky draw."""
+    train_ref, test_ref = circles_split(int(rng.integers(10_000)))
+    student.module("torch").manual_seed(int(rng.integers(2 ** 31)))
+    model = student.module("course_utils.models").MLP(2, list(hidden_features), 1)
+    initial = _state(model)
+    optimizer = kernel_optimizer(student, "Adam", model, lr=0.003)
+    student.train_classifier(model, train_ref, test_ref, student.module("torch.nn").BCEWithLogitsLoss(),
+                             optimizer, epochs=epochs, batch_size=32, seed=int(rng.integers(1000)))
+    accuracy = mlp_accuracy(_state(model), hidden_features, test_ref)
+    target = 0.93
+    if accuracy < target:
+        target = min(target, reference_binary_accuracy(initial, hidden_features, train_ref, test_ref, epochs) - 0.02)
+    return accuracy, target

@@ -14,6 +14,7 @@ from torch import nn
 
 from autograder.trusted_tests import Remote, StudentError, kind
 from course_utils.datasets import load_digits_8x8
+from course_utils.lessons.l03_activations_mlps import AFFINE_HINT, CHECKPOINT_KEYS, affine_gap
 from course_utils.training import check_batch
 
 CLASSIFIER_ENDINGS = ("Softmax", "LogSoftmax", "ReLU", "Sigmoid")
@@ -287,3 +288,65 @@ def misfit_cases(rng):
     padding = int(rng.integers(0, 3))
     return [(size, size + int(rng.integers(1, 4))),
             (small, small + 2 * padding + int(rng.integers(1, 3)), int(rng.integers(1, 3)), padding)]
+
+
+def affine_hint(kernel, model, images_a, images_b, tolerance=1e-4):
+    """``diagnose_affine`` for a kernel model: its outputs (evaluation mode, no gradients, from
+    the kernel's ``predict_outputs``) at a, b and their midpoint are judged here."""
+    predict_outputs = kernel.student.module("course_utils.training").predict_outputs
+    outputs = [predict_outputs(model, x) for x in (images_a, images_b, (images_a + images_b) / 2)]
+    if any(kind(o) != "Tensor" for o in outputs):
+        return "the model must return a tensor of scores"
+    return AFFINE_HINT if affine_gap(*outputs) < tolerance else None
+
+
+# -- checkpoints --------------------------------------------------------------------------------
+
+def checkpoint_probe(kernel, rng):
+    """A small network and its Adam optimizer built in the kernel, with a batch drawn from rng,
+    as (model, optimizer, (x, y), architecture); the weights come from the kernel's seeded init."""
+    width = int(rng.integers(8, 24))
+    x = torch.as_tensor(rng.normal(size=(int(rng.integers(24, 48)), 4)), dtype=torch.float32)
+    y = torch.as_tensor(rng.normal(size=(len(x), 1)), dtype=torch.float32)
+    return width, (x, y)
+
+
+def build_trainee(kernel, width, seed, lr):
+    kernel.torch.manual_seed(seed)
+    nn_k = kernel.nn
+    model = nn_k.Sequential(nn_k.Linear(4, width), nn_k.ReLU(), nn_k.Linear(width, 1))
+    optimizer = kernel.student.module("torch.optim").Adam(kernel.items_of(model.parameters), lr=lr)
+    return model, optimizer
+
+
+def train_steps(kernel, model, optimizer, data, epochs, seed):
+    """Full-batch training in the kernel with the kernel's ``course_utils.fit``."""
+    x, y = data
+    kernel.student.module("course_utils.training").fit(
+        model, (x, y), loss_fn=kernel.nn.MSELoss(), optimizer=optimizer, epochs=epochs,
+        batch_size=len(x), seed=seed, progress=False, verbose=False, keep_best=False)
+
+
+def weights(model):
+    """The model's state_dict, read back as plain tensors."""
+    return {name: torch.as_tensor(value) for name, value in dict(model.state_dict()).items()}
+
+
+def same_weights(a, b, atol=0.0):
+    return a.keys() == b.keys() and all(torch.allclose(a[k].double(), b[k].double(), atol=atol, rtol=0)
+                                        for k in a)
+
+
+def optimizer_state(kernel, optimizer):
+    """The optimizer's per-parameter state (step counts, running averages) and learning rates,
+    read back as rounded plain numbers, to compare two optimizers."""
+    state = optimizer.state_dict()
+    if not isinstance(state, dict):
+        return None
+    per_parameter = []
+    for key in sorted(state.get("state", {}), key=str):
+        entry = state["state"][key]
+        per_parameter.append((str(key), {name: torch.as_tensor(value).double().flatten().round(decimals=6).tolist()
+                                         for name, value in sorted(entry.items())}))
+    groups = [round(float(group.get("lr", 0.0)), 9) for group in state.get("param_groups", [])]
+    return per_parameter, groups

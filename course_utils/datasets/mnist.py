@@ -68,21 +68,9 @@ def load_mnist(data_home=None, download=True, raw_dir=None, n_test_holdout=1000,
     return _offline(test, raw_dir, n_test_holdout, seed)
 
 
-def mnist_to_tensor(images):
-    """uint8 images (N, 28, 28) or (28, 28) -> float32 tensor (N, 1, 28, 28), standardized."""
-    images = torch.as_tensor(images)
-    if images.dtype != torch.uint8:
-        raise ValueError(f"mnist_to_tensor expects uint8 pixels 0-255 (as load_mnist returns), "
-                         f"got {images.dtype}")
-    if images.ndim not in (2, 3) or tuple(images.shape[-2:]) != (28, 28):
-        raise ValueError(f"mnist_to_tensor expects shape (N, 28, 28) or (28, 28), "
-                         f"got {tuple(images.shape)}")
-    pixels = images.reshape(-1, 1, 28, 28).float() / 255.0
-    return (pixels - MNIST_MEAN) / MNIST_STD
-
-
 def mnist_denormalize(x):
-    """Undo ``mnist_to_tensor``: pixel values in [0, 1] for display (tensor or ndarray)."""
+    """Undo the standardization ``(pixels / 255 - MNIST_MEAN) / MNIST_STD``: pixel values in [0, 1]
+    for display (tensor or ndarray)."""
     if isinstance(x, torch.Tensor):
         return (x * MNIST_STD + MNIST_MEAN).clamp(0.0, 1.0)
     return np.clip(np.asarray(x) * MNIST_STD + MNIST_MEAN, 0.0, 1.0)

@@ -12,6 +12,7 @@ with the targets +1 (similar) or -1 (dissimilar).
 """
 import itertools
 import math
+import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -163,8 +164,91 @@ def diagnose_kept_layers(original: nn.Module, repaired: nn.Module) -> str | None
     return None
 
 
-__all__ = ["diagnose_handwritten_loss", "diagnose_kept_layers", "diagnose_log_probability_model",
-           "diagnose_loss_pairing", "leaf_modules", "raises_error"]
+# Why a task calls for its kind of loss: the hint when a choice does not behave as the task needs.
+TASK_REASONS = {
+    "rent": "large errors must cost far more than small ones, so square them",
+    "delivery": "a few wildly wrong records must not dominate: the loss should grow only "
+                "linearly with large errors",
+    "spam": "two classes with a single output unit call for the binary form of cross-entropy",
+    "digits": "ten classes from raw class scores is the standard classification case",
+    "distill": "the targets are whole probability distributions compared with the model's "
+               "log-probabilities",
+    "faces": "the training signal is pairs that should or should not point the same way",
+}
+
+
+def _task_behaves(task, loss_fn, head) -> bool:
+    """Whether ``loss_fn`` after ``head`` behaves as ``task`` needs, on fixed probe inputs.
+
+    Only the behaviour is probed (how the loss grows with the error, what it rewards), never
+    the names: rent squares errors, delivery grows linearly, spam rewards a large score for
+    class 1 from one output column and float 0/1 targets, digits rewards the target's score
+    given class indices, distill is stationary where the predicted distribution equals the
+    soft targets, faces compares the directions of two embeddings.
+    """
+    generator = torch.Generator().manual_seed(0)
+
+    def out(scores):
+        return scores if head is None else head(scores)
+
+    def value(*args):
+        return float(loss_fn(*args))
+
+    if task in ("rent", "delivery"):
+        targets = 3 * torch.randn(8, 1, generator=generator)
+        error = {e: value(out(targets + e), targets) for e in (0.0, 1.0, 3.0, 10.0, 20.0)}
+        if abs(error[0.0]) > 1e-6 or not 0 < error[1.0] < error[3.0] < error[10.0] < error[20.0]:
+            return False
+        if task == "rent":
+            return error[3.0] / error[1.0] > 8
+        return error[20.0] / error[10.0] < 2.5
+    if task == "spam":
+        ones, zeros = torch.ones(8, 1), torch.zeros(8, 1)
+        at = {s: (value(out(torch.full((8, 1), s)), ones), value(out(torch.full((8, 1), s)), zeros))
+              for s in (-4.0, -1.0, 2.0, 4.0)}
+        return (at[4.0][0] < at[2.0][0] < at[-1.0][0] < at[-4.0][0]
+                and at[-4.0][1] < at[-1.0][1] < at[2.0][1] < at[4.0][1])
+    if task == "digits":
+        scores = torch.randn(8, 10, generator=generator)
+        classes = torch.randint(0, 10, (8,), generator=generator)
+        boost = torch.zeros(8, 10)
+        boost[torch.arange(8), classes] = 3.0
+        return value(out(scores + boost), classes) < value(out(scores), classes)
+    if task == "distill":
+        soft = torch.softmax(2 * torch.randn(8, 10, generator=generator), dim=1)
+        scores = soft.log().requires_grad_()
+        loss = loss_fn(out(scores), soft)
+        (gradient,) = torch.autograd.grad(loss, scores)
+        other = torch.randn(8, 10, generator=generator)
+        return bool(gradient.abs().max() < 1e-5) and float(loss) < value(out(other), soft)
+    if task == "faces":
+        if head is not None:
+            return False
+        first, second = torch.randn(8, 4, generator=generator), torch.randn(8, 4, generator=generator)
+        similar = torch.ones(8)
+        return (math.isclose(value(first, 3 * second, similar), value(first, second, similar),
+                             rel_tol=1e-4, abs_tol=1e-6)
+                and value(first, first, similar) < value(first, -first, similar))
+    raise KeyError(task)
+
+
+def diagnose_task_choice(task, loss_fn, output_activation) -> str | None:
+    """A hint (``"task: why"``) when the loss and output activation chosen for one of the
+    tasks of exercise 5 do not behave as the task needs; None when they do."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. MSELoss warning about broadcast shapes
+            behaves = _task_behaves(task, loss_fn, output_activation)
+    except NotImplementedError:
+        raise
+    except Exception:  # noqa: BLE001 - a loss that cannot even take the task's data
+        behaves = False
+    return None if behaves else f"{task}: {TASK_REASONS[task]}"
+
+
+__all__ = ["TASK_REASONS", "diagnose_handwritten_loss", "diagnose_kept_layers",
+           "diagnose_log_probability_model", "diagnose_loss_pairing", "diagnose_task_choice",
+           "leaf_modules", "raises_error"]
 
 
 # Runs trained with different losses, side by side.

@@ -1,65 +1,253 @@
-"""Lesson 2, the PyTorch workflow: stand-ins for exercises a student has not attempted yet.
+"""Lesson 2, the PyTorch workflow: the hints behind the self-checks of the training-loop exercises.
 
-Later cells of the lesson build on the exercises (the split, the models, the training). When an
-exercise still raises ``NotImplementedError``, :func:`call_or_stand_in` says so and uses a
-stand-in from this module, so the rest of the notebook still runs and the other exercises
-can be done in any order.
+Nothing here answers an exercise. The ``*_problem`` functions turn what was observed (weights
+before and after an epoch, returned losses, ...) into the hint for a common mistake, or None.
+The self-checks (``diagnose_*`` below, in the student's kernel) and the hidden tests
+(``autograder/hidden/l02_pytorch_workflow.py``, in the grader) observe the student's code in
+their own way and then ask the same ``*_problem`` function, so they agree.
 """
+import ast
+import copy
+import inspect
+import textwrap
+
 import torch
-from sklearn.model_selection import train_test_split
 from torch import nn
+from torch.nn import functional as F
 
-from ..models import MLP
-from ..training import fit
+from ..checks import is_close
+
+WEIGHTED = ("the batches differ in size: weight each batch's mean loss by its size, "
+            "then divide by the number of samples")
 
 
-def call_or_stand_in(exercise, *args, stand_in, **kwargs):
-    """Return ``exercise(*args, **kwargs)``; if it is not attempted yet, print a ``[TODO]`` line
-    and return ``stand_in(*args, **kwargs)`` instead. Other errors are the student's to see."""
+# -- exercise 6: one epoch of mini-batch training ----------------------------------------------------
+
+def _replay_linear_epoch(weight, bias, X, y, lr, batch_size, *, zero_grad=True, full_batch=False):
+    """What one epoch of plain SGD does to a linear model with one logit and BCEWithLogitsLoss:
+    the weights after it and the per-batch (mean loss, size). A model of the *mistakes* too:
+    ``zero_grad=False`` lets the gradients add up, ``full_batch=True`` makes a single step."""
+    w, b = weight.detach().clone(), bias.detach().clone()
+    grad_w, grad_b = torch.zeros_like(w), torch.zeros_like(b)
+    size = len(X) if full_batch else batch_size
+    losses, sizes = [], []
+    for start in range(0, len(X), size):
+        xb, yb = X[start:start + size], y[start:start + size]
+        w_, b_ = w.clone().requires_grad_(True), b.clone().requires_grad_(True)
+        loss = F.binary_cross_entropy_with_logits(F.linear(xb, w_, b_), yb)
+        g_w, g_b = torch.autograd.grad(loss, (w_, b_))
+        grad_w, grad_b = (g_w, g_b) if zero_grad else (grad_w + g_w, grad_b + g_b)
+        w, b = w - lr * grad_w, b - lr * grad_b
+        losses.append(loss.item())
+        sizes.append(len(xb))
+    return w, b, losses, sizes
+
+
+def _close(a, b):
+    return torch.allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def epoch_problem(returned, before, after, X, y, lr, batch_size, training_after):
+    """The hint for one epoch of ``train_one_epoch`` on a linear probe, or None.
+
+    ``before``/``after``: (weight, bias) of the probe around the call; ``training_after``: the
+    probe's ``training`` flag after the call (it was in eval mode before)."""
+    (w0, b0), (w1, b1) = before, after
+    if not isinstance(returned, float):
+        return (f"return the epoch's mean loss as a Python float (got {type(returned).__name__}): "
+                "collect loss.item() of every batch")
+    if torch.equal(w1, w0) and torch.equal(b1, b0):
+        return ("the weights did not change: for every batch call loss.backward() and then "
+                "optimizer.step() (optimizer.zero_grad() goes before backward, not between backward "
+                "and step)")
+    w, b, losses, sizes = _replay_linear_epoch(w0, b0, X, y, lr, batch_size)
+    if not (_close(w1, w) and _close(b1, b)):
+        w_acc, b_acc, _, _ = _replay_linear_epoch(w0, b0, X, y, lr, batch_size, zero_grad=False)
+        if _close(w1, w_acc) and _close(b1, b_acc):
+            return ("call optimizer.zero_grad() before loss.backward() in every batch: PyTorch adds new "
+                    "gradients to the old ones, so without it each step uses the sum of all past gradients")
+        w_one, b_one, _, _ = _replay_linear_epoch(w0, b0, X, y, lr, batch_size, full_batch=True)
+        if _close(w1, w_one) and _close(b1, b_one):
+            return ("make one update per mini-batch: X[start:start + batch_size] for start in "
+                    "range(0, len(X), batch_size), not one step on the whole set")
+        return ("the weights after the epoch are not those of forward, loss, zero_grad, backward, step "
+                "for every mini-batch in order (X[start:start + batch_size], the last batch smaller)")
+    expected = sum(l * s for l, s in zip(losses, sizes)) / sum(sizes)
+    if not is_close(returned, expected):
+        if is_close(returned, sum(losses) / len(losses)):
+            return WEIGHTED
+        return (f"the returned loss {returned:.4f} is not the mean loss per sample {expected:.4f}: "
+                "record each batch's loss.item() and len(X_batch), then combine them as in Exercise 5")
+    if not training_after:
+        return ("call model.train() at the start of the epoch: an evaluation before left the model in "
+                "eval mode, and dropout would stay switched off while training")
+    return None
+
+
+def epoch_case(generator, batch_size=8):
+    """A small linearly separable problem for a probe: 3 full batches and a smaller last one."""
+    n = 3 * batch_size + int(torch.randint(1, batch_size, (1,), generator=generator))
+    X = torch.randn(n, 3, generator=generator)
+    y = (X[:, :1] + 0.5 * X[:, 1:2] > 0).float()
+    return X, y
+
+
+def diagnose_train_one_epoch(train_one_epoch, seed=0, batch_size=8, lr=0.5):
+    """Self-check of Exercise 6: a linear probe trained for one epoch, compared with a replay."""
+    generator = torch.Generator().manual_seed(seed)
+    X, y = epoch_case(generator, batch_size)
+    torch.manual_seed(seed)
+    probe = nn.Linear(3, 1)
+    before = (probe.weight.detach().clone(), probe.bias.detach().clone())
+    optimizer = torch.optim.SGD(probe.parameters(), lr=lr)
+    probe.eval()
+    returned = train_one_epoch(probe, X, y, nn.BCEWithLogitsLoss(), optimizer, batch_size=batch_size)
+    after = (probe.weight.detach().clone(), probe.bias.detach().clone())
+    problem = epoch_problem(returned, before, after, X, y, lr, batch_size, probe.training)
+    if problem:
+        return problem
+    later = [train_one_epoch(probe, X, y, nn.BCEWithLogitsLoss(), optimizer, batch_size=batch_size)
+             for _ in range(3)]
+    return decrease_problem([returned] + later)
+
+
+def decrease_problem(losses):
+    if not losses[-1] < losses[0]:
+        return (f"the loss did not go down over {len(losses)} epochs ({losses[0]:.4f} -> {losses[-1]:.4f}) "
+                "on an easy problem: forward, loss, zero_grad, backward, step for every batch")
+    return None
+
+
+# -- exercise 7: evaluation ------------------------------------------------------------------------
+
+def mentions_no_grad(source):
+    """True when the code uses ``torch.no_grad`` or ``torch.inference_mode``."""
     try:
-        return exercise(*args, **kwargs)
-    except NotImplementedError:
-        name = getattr(exercise, "__name__", "this exercise")
-        print(f"[TODO] {name} is not attempted yet: using a stand-in so the rest of the "
-              "notebook runs")
-        return stand_in(*args, **kwargs)
+        tree = ast.parse(source)
+    except SyntaxError:
+        return False
+    return any((isinstance(node, ast.Attribute) and node.attr in ("no_grad", "inference_mode"))
+               or (isinstance(node, ast.Name) and node.id in ("no_grad", "inference_mode"))
+               for node in ast.walk(tree))
 
 
-def binary_split_tensors(X, y, test_size=0.2, seed=42):
-    """Seeded train/test split as float32 tensors, labels as an (N, 1) float column."""
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=test_size,
-                                                        random_state=seed)
-    features = [torch.as_tensor(a, dtype=torch.float32) for a in (X_train, X_test)]
-    labels = [torch.as_tensor(a, dtype=torch.float32).reshape(-1, 1) for a in (y_train, y_test)]
-    return features[0], features[1], labels[0], labels[1]
+def evaluation_problem(first, second, expected, at_half, uses_no_grad):
+    """The hint for ``evaluate_binary`` called twice on a model with dropout (in training mode),
+    or None. ``expected``: (loss, accuracy) in eval mode; ``at_half``: the accuracy of the
+    mistaken threshold logit > 0.5."""
+    if not (isinstance(first, (tuple, list)) and len(first) == 2
+            and all(isinstance(v, float) for v in first)):
+        return "return (loss, accuracy) as two Python floats: loss.item() and the accuracy's .item()"
+    if not (is_close(first[0], second[0]) and is_close(first[1], second[1])):
+        return ("two evaluations of the same model gave different results: call model.eval() first, "
+                "otherwise dropout still zeroes random units")
+    loss, accuracy = first
+    if not is_close(loss, expected[0]):
+        return (f"the loss {loss:.4f} is not loss_fn(model(X), y) over the whole set in eval mode "
+                f"({expected[0]:.4f}): call model.eval() before the forward pass")
+    if not is_close(accuracy, expected[1]):
+        if is_close(accuracy, at_half) and not is_close(at_half, expected[1]):
+            return ("the model outputs logits: a logit above 0 (a probability above 0.5) means class 1, "
+                    "so threshold the logits at 0")
+        return (f"the accuracy {accuracy:.3f} is not the fraction of samples whose prediction "
+                f"(logit > 0) equals the label ({expected[1]:.3f})")
+    if not uses_no_grad:
+        return ("evaluate inside `with torch.no_grad():` so that no graph is recorded for a backward "
+                "pass that never comes")
+    return None
 
 
-def linear_stack(in_features, hidden_features, out_features):
-    """Two linear layers with nothing in between."""
-    return MLP(in_features, hidden_features, out_features, activation="identity")
+def dropout_probe(in_features=3, hidden=16):
+    return nn.Sequential(nn.Linear(in_features, hidden), nn.ReLU(), nn.Dropout(0.5), nn.Linear(hidden, 1))
 
 
-def binary_loss_and_sgd(model, lr=0.1):
-    """Logit-based binary cross-entropy and plain SGD."""
-    return nn.BCEWithLogitsLoss(), torch.optim.SGD(model.parameters(), lr=lr)
+def expected_evaluation(model, X, y):
+    """(loss, accuracy) in eval mode and the accuracy of the threshold 0.5 on logits."""
+    model = copy.deepcopy(model).eval()
+    with torch.no_grad():
+        logits = model(X)
+        loss = float(F.binary_cross_entropy_with_logits(logits, y))
+        accuracy = float(((logits > 0).float() == y).float().mean())
+        at_half = float(((logits > 0.5).float() == y).float().mean())
+    return (loss, accuracy), at_half
 
 
-def relu_mlp(in_features, hidden_features, out_features):
-    """Linear layers of the given widths with ReLU in between, ending in raw logits."""
-    return MLP(in_features, list(hidden_features), out_features)
+def _source(function):
+    try:
+        return textwrap.dedent(inspect.getsource(function))
+    except (OSError, TypeError):
+        return ""
 
 
-def train_binary(model, train_data, test_data, *, epochs, lr=0.003, device=None):
-    """Adam and BCEWithLogitsLoss through ``fit``, recording test metrics every epoch."""
-    return fit(model, train_data, test_data, loss_fn=nn.BCEWithLogitsLoss(),
-               optimizer=torch.optim.Adam(model.parameters(), lr=lr), epochs=epochs,
-               batch_size=32, device=device, keep_best=False)
+def diagnose_evaluate_binary(evaluate_binary, seed=0):
+    """Self-check of Exercise 7 on a small model with dropout, left in training mode."""
+    generator = torch.Generator().manual_seed(seed)
+    X = torch.randn(64, 3, generator=generator)
+    y = (X[:, :1] > 0).float()
+    torch.manual_seed(seed)
+    model = dropout_probe()
+    with torch.no_grad():
+        model[-1].bias.fill_(0.3)  # logits between 0 and 0.5 exist, so the two thresholds differ
+    expected, at_half = expected_evaluation(model, X, y)
+    model.train()
+    first = evaluate_binary(model, X, y, nn.BCEWithLogitsLoss())
+    model.train()
+    second = evaluate_binary(model, X, y, nn.BCEWithLogitsLoss())
+    return evaluation_problem(first, second, expected, at_half, mentions_no_grad(_source(evaluate_binary)))
 
 
-def train_multiclass(X_train, y_train, X_test, y_test, *, n_classes, epochs, device=None):
-    """A linear softmax classifier (raw logits + CrossEntropyLoss) trained with SGD."""
-    model = nn.Linear(X_train.shape[1], n_classes)
-    history = fit(model, (X_train, y_train), (X_test, y_test), loss_fn=nn.CrossEntropyLoss(),
-                  optimizer=torch.optim.SGD(model.parameters(), lr=0.1), epochs=epochs,
-                  batch_size=32, device=device, keep_best=False)
-    return model, history
+# -- exercise 8: the training loop over epochs ---------------------------------------------------------
+
+def history_problem(history, epochs, final_test):
+    """The hint for the history returned by ``train_classifier``, or None. ``final_test``:
+    (loss, accuracy) of the trained model on the test data, measured by the checker."""
+    if not isinstance(history, dict):
+        return f"return a dict of lists (got {type(history).__name__})"
+    for key in ("train_loss", "val_loss", "val_acc"):
+        values = history.get(key)
+        if not isinstance(values, list) or len(values) != epochs:
+            return (f'history["{key}"] must be a list with one number per epoch ({epochs} epochs; got '
+                    f"{values if not isinstance(values, list) else len(values)})")
+        if not all(isinstance(v, float) for v in values):
+            return f'history["{key}"] must hold Python floats'
+    if not (is_close(history["val_loss"][-1], final_test[0]) and is_close(history["val_acc"][-1], final_test[1])):
+        return ("the last val_loss/val_acc are not the trained model's loss and accuracy on test_data: after "
+                "each epoch's training, evaluate on test_data with evaluate_binary and record both")
+    return decrease_problem(history["train_loss"])
+
+
+def shuffle_problem(same, other):
+    """``same``: two runs with one seed gave equal training losses; ``other``: another seed gave
+    different ones."""
+    if not same:
+        return ("two runs with the same seed differ: shuffle with torch.randperm(n, generator=g) where "
+                "g = torch.Generator().manual_seed(seed + epoch)")
+    if not other:
+        return ("another seed gave exactly the same training: shuffle the training set every epoch with "
+                "torch.randperm(n, generator=torch.Generator().manual_seed(seed + epoch))")
+    return None
+
+
+def diagnose_train_classifier(train_classifier, seed=0, epochs=4):
+    """Self-check of Exercise 8: a linear probe trained with SGD on an easy problem."""
+    generator = torch.Generator().manual_seed(seed)
+    X, y = epoch_case(generator, 8)
+    X_test, y_test = epoch_case(generator, 8)
+
+    def run(run_seed):
+        torch.manual_seed(seed)
+        model = nn.Linear(3, 1)
+        history = train_classifier(model, (X, y), (X_test, y_test), nn.BCEWithLogitsLoss(),
+                                   torch.optim.SGD(model.parameters(), lr=0.5), epochs=epochs,
+                                   batch_size=8, seed=run_seed)
+        return model, history
+
+    model, history = run(seed)
+    (final_test, _) = expected_evaluation(model, X_test, y_test)
+    problem = history_problem(history, epochs, final_test)
+    if problem:
+        return problem
+    _, again = run(seed)
+    _, other = run(seed + 1)
+    return shuffle_problem(again["train_loss"] == history["train_loss"],
+                           other["train_loss"] != history["train_loss"])

@@ -117,6 +117,90 @@ def diagnose_unused_layers(model: nn.Module, inputs, targets, loss_fn) -> str | 
     return None
 
 
+AFFINE_HINT = ("DigitsMLP computes an affine map (the output at the midpoint of two images is the "
+               "midpoint of their outputs): without an activation such as ReLU between the Linear "
+               "layers, the stacked layers collapse into a single linear layer. Put nn.ReLU() "
+               "after each hidden Linear layer")
+
+
+def affine_gap(outputs_a, outputs_b, outputs_mid) -> float:
+    """How far f((a + b) / 2) is from (f(a) + f(b)) / 2, relative to how far f(a) is from f(b):
+    about 1e-7 for an affine map (round-off), far larger once a nonlinearity acts."""
+    outputs_a, outputs_b, outputs_mid = (torch.as_tensor(t).detach().double()
+                                         for t in (outputs_a, outputs_b, outputs_mid))
+    gap = (outputs_mid - (outputs_a + outputs_b) / 2).norm()
+    spread = (outputs_a - outputs_b).norm()
+    return float(gap / spread) if spread > 0 else 0.0
+
+
+def diagnose_affine(model: nn.Module, images_a, images_b, tolerance=1e-4) -> str | None:
+    """A hint when ``model`` (in evaluation mode) is an affine map of its input: a "deep"
+    network without activations between its layers."""
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        outputs = [model(x) for x in (images_a, images_b, (images_a + images_b) / 2)]
+    model.train(was_training)
+    return AFFINE_HINT if affine_gap(*outputs) < tolerance else None
+
+
+# Checkpoints written by hand.
+
+CHECKPOINT_KEYS = ("model", "optimizer", "epoch")
+
+
+def _probe_training(seed):
+    """A small regression network, its Adam optimizer and a fixed batch to train on."""
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(32, 5, generator=generator)
+    y = torch.randn(32, 1, generator=generator)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        network = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 1))
+    return network, torch.optim.Adam(network.parameters(), lr=0.01), x, y
+
+
+def _steps(network, optimizer, x, y, n):
+    for _ in range(n):
+        optimizer.zero_grad()
+        nn.functional.mse_loss(network(x), y).backward()
+        optimizer.step()
+
+
+def diagnose_checkpoint(save_checkpoint, load_checkpoint, path, seed=0) -> str | None:
+    """A hint when ``save_checkpoint(path, model, optimizer, epoch)`` and
+    ``load_checkpoint(path, model, optimizer) -> epoch`` do not let training resume exactly."""
+    network, optimizer, x, y = _probe_training(seed)
+    _steps(network, optimizer, x, y, 3)
+    epoch = 3 + seed
+    save_checkpoint(path, network, optimizer, epoch)
+    try:
+        saved = torch.load(path, weights_only=True)
+    except Exception:  # noqa: BLE001 - a pickled model object, or no file at all
+        return ("the checkpoint could not be read back as plain tensors: save a dict of "
+                "state_dicts with torch.save({'model': model.state_dict(), 'optimizer': "
+                "optimizer.state_dict(), 'epoch': epoch}, path), not the model object")
+    missing = [key for key in CHECKPOINT_KEYS if not isinstance(saved, dict) or key not in saved]
+    if missing:
+        what = " and ".join(f"'{key}'" for key in missing)
+        return (f"the checkpoint has no {what} entry: it must hold the model's state_dict, the "
+                "optimizer's state (Adam's running averages) and the epoch")
+    fresh, fresh_optimizer, _, _ = _probe_training(seed + 1)  # other initial weights
+    resumed_epoch = load_checkpoint(path, fresh, fresh_optimizer)
+    if resumed_epoch != epoch:
+        return f"load_checkpoint should return the saved epoch ({epoch}); got {resumed_epoch!r}"
+    if not all(torch.equal(a, b) for a, b in zip(network.state_dict().values(),
+                                                 fresh.state_dict().values())):
+        return "the weights were not restored: call model.load_state_dict(checkpoint['model'])"
+    _steps(network, optimizer, x, y, 2)
+    _steps(fresh, fresh_optimizer, x, y, 2)
+    if not all(torch.allclose(a, b, atol=1e-6) for a, b in zip(network.state_dict().values(),
+                                                               fresh.state_dict().values())):
+        return ("resumed training differs from uninterrupted training: restore the optimizer's "
+                "state too, optimizer.load_state_dict(checkpoint['optimizer'])")
+    return None
+
+
 # Classifiers compared on 2-D datasets.
 
 _POINT_COLORS = ListedColormap(["#d62728", "#1f77b4"])

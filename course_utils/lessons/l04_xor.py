@@ -1,6 +1,6 @@
 """Lesson 4, XOR: hand-built threshold networks and pictures of the plane.
 
-``plot_score_maps`` colours the plane by any real-valued function of two inputs (a linear
+``plot_score_maps`` colors the plane by any real-valued function of two inputs (a linear
 score, a probability, one hidden unit); ``plot_feature_space`` scatters the points in any 2-D
 feature space (e.g. a hidden layer); ``plot_runs`` compares one metric over several runs.
 """
@@ -113,7 +113,7 @@ def _evaluate(function, grid):
 
 def plot_score_maps(functions, X, y, levels=(0.5,), resolution=120, ncols=3, title=None,
                     show=True):
-    """One panel per ``{title: function}``: the function's value over the plane as colour,
+    """One panel per ``{title: function}``: the function's value over the plane as color,
     its ``levels`` as black contour lines, and the points ``(X, y)`` on top.
 
     A function maps an (N, 2) float32 array (or tensor, for an ``nn.Module``) to N numbers.
@@ -150,7 +150,7 @@ def plot_score_maps(functions, X, y, levels=(0.5,), resolution=120, ncols=3, tit
 
 def plot_feature_space(features, y, title=None, labels=("$h_1$", "$h_2$"), line=None,
                        show=True):
-    """Scatter the points in a 2-D feature space (e.g. a hidden layer), coloured by class.
+    """Scatter the points in a 2-D feature space (e.g. a hidden layer), colored by class.
 
     ``line=(w, b)`` also draws the straight boundary ``w[0] h1 + w[1] h2 + b = 0``.
     """
@@ -198,3 +198,76 @@ def plot_runs(histories, key="train_acc", title=None, show=True):
         ax.set_title(title)
     fig.tight_layout()
     return _finish(fig, show)
+
+
+# -- self-check hints, shared with the grader (which passes the same plain data) -------------
+NO_NONLINEARITY = ("there is no nonlinearity between the Linear layers: stacked linear layers "
+                   "collapse into one; put activation() between them")
+MSE_HINT = ("MSELoss treats the 0/1 labels as numbers to regress and its gradient vanishes for "
+            "confident mistakes: use nn.BCEWithLogitsLoss")
+BCE_HINT = "BCELoss expects probabilities but the model returns logits: use nn.BCEWithLogitsLoss"
+OTHER_PARAMETERS_HINT = ("the optimizer must update the parameters of the model it is given: "
+                         "pass model.parameters()")
+_SHAPELESS = ("Identity", "Dropout", "Flatten")
+
+
+def mlp_layout_problem(kinds, linear_shapes, hidden, activation):
+    """A hint when the layers of ``xor_mlp(hidden, activation)`` are not
+    ``Linear(2, hidden) -> activation -> Linear(hidden, 1)``, else None.
+
+    ``kinds``: the type names of the network's layers without children, in order;
+    ``linear_shapes``: ``(in_features, out_features)`` of its Linear layers; ``activation``: the
+    type name of the activation asked for (e.g. "Tanh").
+    """
+    kinds, linear_shapes = list(kinds), [tuple(shape) for shape in linear_shapes]
+    if kinds and kinds[-1] != "Linear":
+        return (f"the network must end with the logit: remove the final {kinds[-1]} "
+                "(BCEWithLogitsLoss applies the sigmoid itself)")
+    if kinds.count("Linear") >= 2 and all(k == "Linear" or k in _SHAPELESS for k in kinds):
+        return NO_NONLINEARITY
+    if kinds != ["Linear", activation, "Linear"]:
+        return (f"xor_mlp({hidden}, nn.{activation}) must be Linear -> {activation} -> Linear "
+                f"(use the activation it is given); got {' -> '.join(kinds) or 'no layers'}")
+    if linear_shapes != [(2, hidden), (hidden, 1)]:
+        got = ", ".join(f"Linear{shape}" for shape in linear_shapes)
+        return (f"xor_mlp({hidden}, ...) must map 2 inputs to {hidden} hidden units and those to "
+                f"one logit: Linear(2, {hidden}) then Linear({hidden}, 1); got {got}")
+    return None
+
+
+def diagnose_xor_mlp(net, hidden, activation):
+    """Self-check version of :func:`mlp_layout_problem` for a network built in this kernel."""
+    if not isinstance(net, torch.nn.Sequential):
+        return (f"xor_mlp must return an nn.Sequential (so that net[0] is its first layer); "
+                f"got {type(net).__name__}")
+    leaves = [m for m in net.modules() if not list(m.children())]
+    shapes = [(m.in_features, m.out_features) for m in leaves if isinstance(m, torch.nn.Linear)]
+    return mlp_layout_problem([type(m).__name__ for m in leaves], shapes, hidden,
+                              activation.__name__)
+
+
+def loss_problem(loss_name):
+    """A hint when a loss (given by its type name) is not the one for one logit and 0/1 labels."""
+    if loss_name == "MSELoss":
+        return MSE_HINT
+    if loss_name == "BCELoss":
+        return BCE_HINT
+    if loss_name != "BCEWithLogitsLoss":
+        return f"{loss_name} is not the loss for one logit with 0/1 labels: use nn.BCEWithLogitsLoss"
+    return None
+
+
+def diagnose_loss_and_optimizer(answer, model):
+    """Self-check hints for ``make_loss_and_optimizer(model)``'s answer, else None."""
+    if not (isinstance(answer, (tuple, list)) and len(answer) == 2):
+        return "make_loss_and_optimizer must return the pair (loss_fn, optimizer)"
+    loss_fn, optimizer = answer
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        return "the second item must be a torch optimizer"
+    problem = loss_problem(type(loss_fn).__name__)
+    if problem:
+        return problem
+    given = {id(p) for group in optimizer.param_groups for p in group["params"]}
+    if given != {id(p) for p in model.parameters()}:
+        return OTHER_PARAMETERS_HINT
+    return None

@@ -1,4 +1,5 @@
-"""Lesson 5, MNIST: looking closely at image datasets (the pixel values of one image, one example
+"""Lesson 5, MNIST: loading the digits (saying only which kind of source was used), the
+self-check of the image MLP exercise, looking closely at image datasets (the pixel values of one image, one example
 per class), and cheap data augmentation for small grayscale images, done on whole batches.
 
 A handwritten digit that is shifted by a pixel or two, turned by a few degrees or drawn a bit
@@ -6,15 +7,97 @@ larger is still the same digit, so randomly transformed copies are free extra tr
 The transforms run on batches of preloaded tensors (no per-image Python work) inside a
 DataLoader, so ``fit`` uses them unchanged.
 """
+import contextlib
+import io
 import math
 
 import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
+from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
+from ..datasets import load_mnist
+
 from ..plots import _finish
+
+
+# Loading.
+
+def source_kind(source):
+    """A dataset source description without file system paths: what kind of data it is."""
+    if source.startswith("official MNIST IDX files"):
+        return "official MNIST files (training and test set)"
+    for prefix in ("full MNIST", "official MNIST test set"):
+        if source.startswith(prefix):
+            details = source[len(prefix):].strip(" ()").split(", ")[0].strip()
+            keep = details if details and "/" not in details and "cached" not in details else ""
+            return f"{prefix} ({keep})" if keep else prefix
+    return source
+
+
+def load_lesson_mnist():
+    """``load_mnist()``, printing which kind of source the training and test digits come from
+    (download, official files or the offline fallback), without the folders they live in."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        data = load_mnist()
+    print(f"Training digits: {source_kind(data.source)}")
+    print(f"Test digits:     {source_kind(data.test_source)}")
+    return data
+
+
+# The self-check of exercise 2 (ImageMLP); the grader has its own copy.
+
+MLP_LAYERS = [(784, 512), (512, 512), (512, 10)]
+CLASSIFIER_ENDINGS = (nn.Softmax, nn.LogSoftmax, nn.Sigmoid, nn.ReLU)
+
+
+def image_mlp_hint(make_model, images, seed=0):
+    """A targeted hint for the usual mistakes in an image MLP class, or None.
+
+    ``images``: a few standardized digits of shape (n, 1, 28, 28)."""
+    torch.manual_seed(seed)
+    model = make_model()
+    if not isinstance(model, nn.Module):
+        return "ImageMLP must be a subclass of nn.Module"
+    layers = [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, nn.Linear)]
+    if layers != MLP_LAYERS:
+        found = " -> ".join(str(n) for n in [layers[0][0]] + [o for _, o in layers]) if layers else "none"
+        return f"the Linear layers must be 784 -> 512 -> 512 -> 10, found {found}"
+    model.eval()
+    try:
+        with torch.no_grad():
+            out, again = model(images), model(images)
+    except RuntimeError as error:
+        if "shapes cannot be multiplied" in str(error):
+            return (f"a Linear layer got the wrong number of inputs ({error}): flatten each image "
+                    "to 784 numbers with nn.Flatten() first")
+        return f"the forward pass failed: {error}"
+    n = len(images)
+    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (n, 10):
+        return (f"for input ({n}, 1, 28, 28) the output must have shape ({n}, 10), "
+                f"got {tuple(getattr(out, 'shape', ()))}")
+    if not torch.equal(out, again):
+        return ("after model.eval() the outputs still change from call to call: dropout is still "
+                "on. Use nn.Dropout(0.2) layers, which model.eval() switches off (F.dropout stays "
+                "on unless you pass training=self.training)")
+    dropouts = [float(m.p) for m in model.modules() if isinstance(m, nn.Dropout)]
+    if len(dropouts) < 2 or any(abs(p - 0.2) > 1e-9 for p in dropouts):
+        return f"put nn.Dropout(0.2) after each of the two hidden ReLUs (found dropout rates {dropouts})"
+    leaves = [m for m in model.modules() if not list(m.children())]
+    if leaves and isinstance(leaves[-1], CLASSIFIER_ENDINGS):
+        return (f"remove the final {type(leaves[-1]).__name__}: the network must return raw logits, "
+                "CrossEntropyLoss applies the softmax itself")
+    out = out.float()
+    if torch.allclose(out.exp().sum(dim=1), torch.ones(n), atol=1e-4) or \
+            torch.allclose(out.sum(dim=1), torch.ones(n), atol=1e-4):
+        return "the outputs look like probabilities: return raw logits, CrossEntropyLoss applies the softmax itself"
+    model.train()
+    with torch.no_grad():
+        if torch.equal(model(images), out):
+            return "in training mode the outputs do not change: forward must pass through the dropout layers"
+    return None
 
 
 # Inspecting images.

@@ -1,11 +1,15 @@
 """Lesson 6, regularization: L1/L2 coefficient paths of linear models, and scikit-learn's
 MLPClassifier, whose ``alpha`` is an L2 penalty on the network's weights, swept over alpha.
 """
+import re
 import warnings
+from pathlib import Path
 
+import imageio.v3 as iio
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.figure import Figure
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
@@ -103,3 +107,161 @@ def plot_coefficient_paths(paths, show=True):
     axes[0][-1].legend(fontsize="small", ncol=2)
     fig.tight_layout()
     return _finish(fig, show)
+
+
+# -- what the exercises may not use ----------------------------------------------------------------
+# The exercises write these by hand; the self-checks and the hidden tests refuse these names.
+OWN_CODE = {
+    "l2_penalty": ("loss_", "log_loss"),
+    "make_frame": ("plot_decision_boundary", "plot_train_test_boundaries", "DecisionBoundaryDisplay",
+                   "decision_boundary_frame", "figure_to_array", "course_utils"),
+    "write_gif": ("PIL", "Image", "save_gif", "frames_to_gif", "show_gif", "course_utils"),
+}
+
+
+# -- exercise 1: the L2 penalty ----------------------------------------------------------------------
+
+def penalty_problem(got, alpha, coefs, intercepts, n_samples):
+    """A hint when ``got`` is not the MLPClassifier penalty alpha / (2 n) * sum of squared weights
+    (known slips recognized by name), else None. Takes plain values, so the self-check and the
+    grader judge the same way."""
+    try:
+        got = float(got)
+    except (TypeError, ValueError):
+        return "return one finite number (a float)"
+    if not np.isfinite(got):
+        return "return one finite number (a float)"
+    weights = sum(float(np.sum(np.asarray(W) ** 2)) for W in coefs)
+    biases = sum(float(np.sum(np.asarray(b) ** 2)) for b in intercepts)
+    expected = alpha / (2 * n_samples) * weights
+    if np.isclose(got, expected, rtol=1e-9, atol=1e-12):
+        return None
+    slips = [
+        (alpha / (2 * n_samples) * (weights + biases),
+         "the penalty covers the weights (model.coefs_) only, not the biases (model.intercepts_)"),
+        (2 * expected, "scikit-learn's penalty is alpha / (2 n) times the sum of squared weights: "
+                       "the factor 1/2 is missing"),
+        (n_samples * expected, "divide by the number of training samples n"),
+        (alpha / (2 * n_samples) * float(np.sum(np.asarray(coefs[0]) ** 2)),
+         "sum over every weight matrix in model.coefs_ (one per layer), not only the first"),
+        (alpha / (2 * n_samples) * np.sqrt(weights),
+         "square the weights: the penalty uses the sum of squares, not the norm"),
+    ]
+    for value, hint in slips:
+        if alpha > 0 and np.isclose(got, value, rtol=1e-9):
+            return hint
+    return (f"for alpha={alpha:g} the penalty should be {expected:.6g}, got {got:.6g}: "
+            "alpha / (2 * n_samples) * (sum of the squared entries of every matrix in model.coefs_)")
+
+
+# -- exercise 2: one frame ----------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?")
+
+
+def shows_number(text, value, rtol=0.05):
+    """Whether ``text`` contains ``value`` written as a number (to within ``rtol``)."""
+    for match in _NUMBER.findall(text or ""):
+        try:
+            number = float(match)
+        except ValueError:
+            continue
+        if np.isclose(number, value, rtol=rtol, atol=0):
+            return True
+    return False
+
+
+def figure_texts(fig):
+    """The title (axes title and figure suptitle), x and y label of ``fig``'s first axes."""
+    ax = fig.axes[0]
+    suptitle = fig.get_suptitle() if hasattr(fig, "get_suptitle") else ""
+    return {"title": f"{ax.get_title()} {suptitle}".strip(), "xlabel": ax.get_xlabel(),
+            "ylabel": ax.get_ylabel()}
+
+
+def frame_problem(image, texts, figure_px, alpha, feature_names):
+    """A hint when one answer of make_frame is wrong, else None.
+
+    ``image``: the returned picture; ``texts``: :func:`figure_texts` of the returned figure;
+    ``figure_px``: its size in pixels (height, width); ``alpha``: the model's penalty."""
+    if not (isinstance(image, np.ndarray) and image.dtype == np.uint8 and image.ndim == 3
+            and image.shape[-1] == 3):
+        return ("make_frame must return (image, fig) with image an (H, W, 3) uint8 array: draw the "
+                "figure (fig.canvas.draw()) and take np.asarray(fig.canvas.buffer_rgba())[..., :3]")
+    if tuple(image.shape[:2]) != tuple(figure_px):
+        return (f"the image is {image.shape[1]}x{image.shape[0]} pixels but the figure you return is "
+                f"{figure_px[1]}x{figure_px[0]}: the image must be that figure, rendered")
+    if feature_names[0] not in texts["xlabel"] or feature_names[1] not in texts["ylabel"]:
+        return ("label the axes with the feature names: ax.set_xlabel(feature_names[0]) and "
+                "ax.set_ylabel(feature_names[1])")
+    if not shows_number(texts["title"], alpha):
+        return (f"the title must show the model's alpha ({alpha:.3g}), e.g. "
+                "ax.set_title(f\"alpha = {model.alpha:.3g}\")")
+    return None
+
+
+def changed_fraction(a, b):
+    """Fraction of the pixels below the title (the top sixth) that differ between two frames."""
+    if a.shape != b.shape:
+        return 1.0
+    top = a.shape[0] // 6
+    return float(np.mean(np.any(a[top:] != b[top:], axis=-1)))
+
+
+def check_frame(result, model, feature_names):
+    """Self-check of one make_frame answer (None when it is fine)."""
+    if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], Figure)):
+        return ("make_frame must return a pair (image, fig): the picture as an array and the "
+                "matplotlib Figure it was drawn from")
+    image, fig = result
+    if not fig.axes:
+        return "the figure has no axes: draw the regions and points into ax from plt.subplots()"
+    width, height = fig.canvas.get_width_height()
+    return frame_problem(image, figure_texts(fig), (height, width), model.alpha, feature_names)
+
+
+# -- exercise 3: the GIF --------------------------------------------------------------------------------
+
+def gif_problem(data, frames, fps):
+    """A hint when the GIF bytes ``data`` do not hold ``frames`` at ``fps`` frames a second,
+    looping forever, else None."""
+    try:
+        written = iio.imread(data, index=None, extension=".gif")
+        meta = iio.immeta(data, index=0, extension=".gif")
+    except Exception as error:  # noqa: BLE001 - any unreadable file gets the same hint
+        return f"the file is not a GIF imageio can read ({type(error).__name__}): write it with imageio"
+    if len(written) != len(frames):
+        return (f"the GIF has {len(written)} frames for {len(frames)} images: write every frame, "
+                "one frame per image, in order")
+    if written.shape[1:3] != np.asarray(frames[0]).shape[:2]:
+        return "the GIF frames must keep the images' size"
+    for index, (got, want) in enumerate(zip(written, frames)):
+        if np.abs(got[..., :3].astype(int) - np.asarray(want)[..., :3].astype(int)).mean() > 8:
+            return f"frame {index} of the GIF does not show image {index}: keep the frames in order"
+    duration = meta.get("duration", 0)
+    if abs(duration - 1000 / fps) > 10:
+        return (f"each frame lasts {duration} ms, but at fps={fps} it should last {1000 / fps:.0f} "
+                "ms: imageio's GIF writer takes duration in milliseconds per frame (1000 / fps)")
+    if meta.get("loop") != 0:
+        return "the GIF plays only once: pass loop=0 so it repeats forever"
+    return None
+
+
+def check_gif(path, frames, fps):
+    """Self-check of a GIF file written by write_gif (None when it is fine)."""
+    path = Path(path)
+    if not path.is_file():
+        return f"no file at {path}: write_gif must write the GIF to the path it is given"
+    return gif_problem(path.read_bytes(), frames, fps)
+
+
+def block_frames(n=4, shape=(24, 32), seed=0):
+    """A few distinct uint8 frames (colored blocks, exact in a GIF palette) to test a GIF writer."""
+    rng = np.random.default_rng(seed)
+    colors = rng.integers(0, 256, (n, 2, 3), dtype=np.uint8)
+    frames = []
+    for first, second in colors:
+        frame = np.empty((*shape, 3), np.uint8)
+        frame[:, : shape[1] // 2], frame[:, shape[1] // 2:] = first, second
+        frames.append(frame)
+    return frames

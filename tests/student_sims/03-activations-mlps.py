@@ -1,17 +1,25 @@
 """Simulated students for lesson 3 (notebooks/03-activations-mlps).
 
 Points: ex1-sigmoid-tests 1, ex1-tanh-tests 1, ex1-relu-tests 1, ex2-output-activation-tests 2,
-ex3-dataset-tests 2, ex4-split-tests 2, ex5-mlp-tests 3, ex6-probabilities-tests 2,
-ex7-conv-size-tests 2 (autograded total 16); q1-output-answer 2 and q2-alpha-answer 2 are
-graded by hand and never counted here.
+ex3-dataset-tests 2, ex4-split-tests 2, ex5-mlp-tests 3, ex6-checkpoint-tests 2,
+ex6-probabilities-tests 2 (exercise 7), ex7-conv-size-tests 2 (exercise 8): autograded total 18;
+q1-output-answer 2 and q2-alpha-answer 2 are graded by hand and never counted here.
 """
 
-# derivatives, dataset and convolution size answered, the rest left unanswered: 3 + 2 + 2.
+# derivatives, dataset, checkpoint and convolution size answered, the rest left unanswered:
+# 3 + 2 + 2 + 2.
 PARTIAL = {
-    "solutions": ["ex1-derivatives", "ex3-dataset", "ex7-conv-size"],
+    "solutions": ["ex1-derivatives", "ex3-dataset", "ex6-checkpoint", "ex7-conv-size"],
     "replace": {},
-    "score": 7,
+    "score": 9,
 }
+
+_REFERENCE_DERIVATIVES = (
+    "def tanh_derivative(x):\n"
+    "    return 1 - torch.tanh(x) ** 2\n\n\n"
+    "def relu_derivative(x):\n"
+    "    return (x > 0).float()\n"
+)
 
 MISTAKES = [
     {   # forgets to square tanh in its derivative
@@ -25,8 +33,21 @@ MISTAKES = [
             "def relu_derivative(x):\n"
             "    return (x > 0).float()\n"
         ),
-        "score": 15,
+        "score": 17,
         "hint": "the slope is 1 minus the",
+        "self_check": "the slope is 1 minus the",
+    },
+    {   # lets autograd compute the sigmoid's slope instead of writing it (refused for the whole cell)
+        "cell": "ex1-derivatives",
+        "source": (
+            "def sigmoid_derivative(x):\n"
+            "    x = x.detach().clone().requires_grad_(True)\n"
+            "    torch.sigmoid(x).sum().backward()\n"
+            "    return x.grad\n\n\n" + _REFERENCE_DERIVATIVES
+        ),
+        "score": 15,  # autograd anywhere in the cell: none of its three answers counts
+        "hint": "this exercise asks you to write it by hand",
+        "self_check": "this exercise asks you to write it by hand",
     },
     {   # ends a binary classifier with ReLU, as if that gave probabilities
         "cell": "ex2-output-activation",
@@ -38,8 +59,9 @@ MISTAKES = [
             "        raise ValueError(f'unknown task {task}')\n"
             "    return heads[task]\n"
         ),
-        "score": 14,
+        "score": 16,
         "hint": "which are not probabilities",
+        "self_check": "which are not probabilities",
     },
     {   # random_split without its own generator: the split is not reproducible
         "cell": "ex4-split",
@@ -47,10 +69,11 @@ MISTAKES = [
             "def split_digits(dataset, fractions=(0.7, 0.15, 0.15), seed=0):\n"
             "    return random_split(dataset, list(fractions))\n"
         ),
-        "score": 14,
+        "score": 16,
         "hint": "pass a seeded generator",
+        "self_check": "give random_split its own generator",
     },
-    {   # defines an output layer but returns sigmoid(hidden scores) instead
+    {   # defines an output layer but returns sigmoid(hidden scores) instead (the SkippingMLP bug)
         "cell": "ex5-mlp",
         "source": (
             "class DigitsMLP(nn.Module):\n"
@@ -64,8 +87,83 @@ MISTAKES = [
             "        x = torch.relu(self.layer1(self.flatten(x)))\n"
             "        return torch.sigmoid(self.layer2(x))\n"
         ),
-        "score": 13,
+        "score": 15,
         "hint": "defined but never used in forward",
+        "self_check": "defined but never used in forward",
+    },
+    {   # no activation between the linear layers: the network is one affine map (93% on the digits)
+        "cell": "ex5-mlp",
+        "source": (
+            "class DigitsMLP(nn.Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.layers = nn.Sequential(nn.Flatten(), nn.Linear(64, 128), nn.Linear(128, 64),\n"
+            "                                    nn.Linear(64, 10))\n\n"
+            "    def forward(self, x):\n"
+            "        return self.layers(x)\n"
+        ),
+        "score": 15,
+        "hint": "collapse into a single linear layer",
+        "self_check": "collapse into a single linear layer",
+    },
+    {   # wraps the course's MLP instead of building the layers
+        "cell": "ex5-mlp",
+        "source": (
+            "class DigitsMLP(nn.Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.flatten = nn.Flatten()\n"
+            "        self.net = MLP(64, [128, 64], 10)\n\n"
+            "    def forward(self, x):\n"
+            "        return self.net(self.flatten(x))\n"
+        ),
+        "score": 15,
+        "hint": "do not use `MLP` here",
+        "self_check": "do not use `MLP` here",
+    },
+    {   # checkpoints the model only: Adam restarts from scratch after the resume
+        "cell": "ex6-checkpoint",
+        "source": (
+            "def save_checkpoint(path, model, optimizer, epoch):\n"
+            "    torch.save({'model': model.state_dict(), 'epoch': epoch}, path)\n\n\n"
+            "def load_checkpoint(path, model, optimizer):\n"
+            "    checkpoint = torch.load(path)\n"
+            "    model.load_state_dict(checkpoint['model'])\n"
+            "    return checkpoint['epoch']\n"
+        ),
+        "score": 16,
+        "hint": "the optimizer's state (Adam's running averages)",
+        "self_check": "the optimizer's state (Adam's running averages)",
+    },
+    {   # saves the optimizer's state but never loads it
+        "cell": "ex6-checkpoint",
+        "source": (
+            "def save_checkpoint(path, model, optimizer, epoch):\n"
+            "    torch.save({'model': model.state_dict(), 'optimizer': optimizer.state_dict(),\n"
+            "                'epoch': epoch}, path)\n\n\n"
+            "def load_checkpoint(path, model, optimizer):\n"
+            "    checkpoint = torch.load(path)\n"
+            "    model.load_state_dict(checkpoint['model'])\n"
+            "    return checkpoint['epoch']\n"
+        ),
+        "score": 16,
+        "hint": "optimizer.load_state_dict(checkpoint['optimizer'])",
+        "self_check": "optimizer.load_state_dict(checkpoint['optimizer'])",
+    },
+    {   # pickles the model and optimizer objects instead of their state_dicts
+        "cell": "ex6-checkpoint",
+        "source": (
+            "def save_checkpoint(path, model, optimizer, epoch):\n"
+            "    torch.save({'model': model, 'optimizer': optimizer, 'epoch': epoch}, path)\n\n\n"
+            "def load_checkpoint(path, model, optimizer):\n"
+            "    checkpoint = torch.load(path, weights_only=False)\n"
+            "    model.load_state_dict(checkpoint['model'].state_dict())\n"
+            "    optimizer.load_state_dict(checkpoint['optimizer'].state_dict())\n"
+            "    return checkpoint['epoch']\n"
+        ),
+        "score": 16,
+        "hint": "not the model object",
+        "self_check": "not the model object",
     },
     {   # leaves the model in training mode, so dropout changes the probabilities
         "cell": "ex6-probabilities",
@@ -75,8 +173,9 @@ MISTAKES = [
             "    with torch.no_grad():\n"
             "        return torch.softmax(model(images.to(device)), dim=1).cpu()\n"
         ),
-        "score": 14,
+        "score": 16,
         "hint": "in evaluation mode",
+        "self_check": "call model.eval() first",
     },
     {   # forgets the + 1 of the output-size formula
         "cell": "ex7-conv-size",
@@ -87,7 +186,18 @@ MISTAKES = [
             "        raise ValueError('the kernel does not fit')\n"
             "    return out\n"
         ),
-        "score": 14,
+        "score": 16,
         "hint": "should be",
+        "self_check": "Count the positions where the kernel fits (+1)",
+    },
+    {   # returns a size below 1 instead of refusing a kernel that does not fit (LeNet on 8x8)
+        "cell": "ex7-conv-size",
+        "source": (
+            "def conv_output_size(size, kernel_size, stride=1, padding=0):\n"
+            "    return (size + 2 * padding - kernel_size) // stride + 1\n"
+        ),
+        "score": 16,
+        "hint": "the kernel does not fit",
+        "self_check": "raise ValueError",
     },
 ]

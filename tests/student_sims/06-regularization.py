@@ -1,15 +1,47 @@
 """Simulated students for lesson 6 (notebooks/06-regularization).
 
-Points: ex1-l2-penalty-tests 3, ex2-make-frame-tests 3 (autograded total 6);
-q1-large-alpha 2 and q2-l1-l2-names 2 are graded by hand and never counted here.
+Points: ex1-l2-penalty-tests 3, ex2-make-frame-tests 3, ex3-write-gif-tests 2 (autograded total
+8); q1-large-alpha 2 and q2-l1-l2-names 2 are graded by hand and never counted here.
 """
 
-# the penalty answered correctly, the frame function left unanswered.
+# the penalty and the GIF writer answered correctly, the frame function left unanswered.
 PARTIAL = {
-    "solutions": ["ex1-l2-penalty"],
+    "solutions": ["ex1-l2-penalty", "ex3-write-gif"],
     "replace": {},
-    "score": 3,
+    "score": 5,
 }
+
+# A make_frame that draws like the reference, with one piece changed (``{...}`` fields below).
+_FRAME = (
+    "def make_frame(model, X, y, feature_names):\n"
+    "    (x_min, y_min), (x_max, y_max) = X.min(axis=0) - 0.5, X.max(axis=0) + 0.5\n"
+    "    xx, yy = np.meshgrid(np.linspace(x_min, x_max, 200), np.linspace(y_min, y_max, 200))\n"
+    "    regions = model.predict(np.column_stack([xx.ravel(), yy.ravel()])).reshape(xx.shape)\n"
+    "    fig, ax = plt.subplots(figsize=(5, 4), dpi=80)\n"
+    "{regions}"
+    "    ax.scatter(X[:, 0], X[:, 1], c=y, edgecolors='k', s=20)\n"
+    "{labels}"
+    "    ax.set_title({title})\n"
+    "    fig.canvas.draw()\n"
+    "    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()\n"
+    "    plt.close(fig)\n"
+    "    return {result}\n"
+)
+_PARTS = {
+    "regions": "    ax.contourf(xx, yy, regions, levels=[-0.5, 0.5, 1.5], alpha=0.3)\n",
+    "labels": "    ax.set_xlabel(feature_names[0])\n    ax.set_ylabel(feature_names[1])\n",
+    "title": "f'alpha = {model.alpha:.3g}'",
+    "result": "image, fig",
+}
+
+
+def _frame(**changes):
+    return _FRAME.format(**{**_PARTS, **changes})
+
+
+def _gif(call):
+    return f"def write_gif(frames, path, fps):\n    {call}\n"
+
 
 MISTAKES = [
     {   # penalizes the biases too
@@ -19,8 +51,9 @@ MISTAKES = [
             "    squared = sum(float(np.sum(W ** 2)) for W in model.coefs_ + model.intercepts_)\n"
             "    return model.alpha / (2 * n_samples) * squared\n"
         ),
-        "score": 3,
+        "score": 5,
         "hint": "not the biases (model.intercepts_)",
+        "self_check": "not the biases (model.intercepts_)",
     },
     {   # the textbook lambda * ||w||^2, without scikit-learn's 1/2
         "cell": "ex1-l2-penalty",
@@ -29,29 +62,80 @@ MISTAKES = [
             "    squared = sum(float(np.sum(W ** 2)) for W in model.coefs_)\n"
             "    return model.alpha / n_samples * squared\n"
         ),
-        "score": 3,
+        "score": 5,
         "hint": "the factor 1/2 is missing",
+        "self_check": "the factor 1/2 is missing",
     },
-    {   # fits with a fixed alpha: every frame shows the same boundary
+    {   # a title without the alpha: the frames of the GIF cannot be told apart
+        "cell": "ex2-make-frame",
+        "source": _frame(title="'decision regions'"),
+        "score": 5,
+        "hint": "the title must show the model's alpha",
+        "self_check": "the title must show the model's alpha",
+    },
+    {   # no axis labels
+        "cell": "ex2-make-frame",
+        "source": _frame(labels=""),
+        "score": 5,
+        "hint": "label the axes with the feature names",
+        "self_check": "label the axes with the feature names",
+    },
+    {   # the points only, no decision regions: every frame looks the same
+        "cell": "ex2-make-frame",
+        "source": _frame(regions=""),
+        "score": 5,
+        "hint": "color the plane by model.predict over a grid",
+        "self_check": "color the plane by model.predict over a grid",
+    },
+    {   # returns the image without the figure
+        "cell": "ex2-make-frame",
+        "source": _frame(result="image"),
+        "score": 5,
+        "hint": "make_frame must return a pair (image, fig)",
+        "self_check": "make_frame must return a pair (image, fig)",
+    },
+    {   # delegates to the course's plotting helper
         "cell": "ex2-make-frame",
         "source": (
-            "def make_frame(alpha, X, y):\n"
-            "    model = fit_mlp(0.0001, X, y)\n"
-            "    return decision_boundary_frame(model, X, y, title=f\"alpha = {alpha:.3g}\")\n"
+            "def make_frame(model, X, y, feature_names):\n"
+            "    from course_utils.plots import plot_decision_boundary\n"
+            "    fig = plot_decision_boundary(model, X, y, title=f'alpha = {model.alpha:.3g}', show=False)\n"
+            "    fig.axes[0].set_xlabel(feature_names[0])\n"
+            "    fig.axes[0].set_ylabel(feature_names[1])\n"
+            "    fig.canvas.draw()\n"
+            "    image = np.asarray(fig.canvas.buffer_rgba())[..., :3].copy()\n"
+            "    plt.close(fig)\n"
+            "    return image, fig\n"
         ),
-        "score": 3,
-        "hint": "look the same: pass alpha to fit_mlp",
+        "score": 5,
+        "hint": "do not import from course_utils in this answer",
+        "self_check": "do not import from course_utils in this answer",
     },
-    {   # returns a matplotlib figure instead of the image array
-        "cell": "ex2-make-frame",
+    {   # the slip the lesson shows: duration in seconds
+        "cell": "ex3-write-gif",
+        "source": _gif("iio.imwrite(path, list(frames), extension='.gif', duration=1 / fps, loop=0)"),
+        "score": 6,
+        "hint": "takes duration in milliseconds",
+        "self_check": "takes duration in milliseconds",
+    },
+    {   # no loop: the GIF plays once
+        "cell": "ex3-write-gif",
+        "source": _gif("iio.imwrite(path, list(frames), extension='.gif', duration=1000 / fps)"),
+        "score": 6,
+        "hint": "pass loop=0 so it repeats forever",
+        "self_check": "pass loop=0 so it repeats forever",
+    },
+    {   # Pillow instead of imageio
+        "cell": "ex3-write-gif",
         "source": (
-            "def make_frame(alpha, X, y):\n"
-            "    import matplotlib.pyplot as plt\n"
-            "    fig, ax = plt.subplots()\n"
-            "    ax.set_title(f\"alpha = {alpha:.3g}\")\n"
-            "    return fig\n"
+            "def write_gif(frames, path, fps):\n"
+            "    from PIL import Image\n"
+            "    images = [Image.fromarray(frame) for frame in frames]\n"
+            "    images[0].save(path, save_all=True, append_images=images[1:],\n"
+            "                   duration=round(1000 / fps), loop=0)\n"
         ),
-        "score": 3,
-        "hint": "make_frame must return an (H, W, 3) uint8 array",
+        "score": 6,
+        "hint": "do not use `Image` here",
+        "self_check": "do not use `Image` here",
     },
 ]

@@ -1,0 +1,73 @@
+"""The own-code rule: an answer is a def/class written in its cell, not borrowed."""
+import pytest
+
+from course_utils.own_code import borrowed_code, redefined_elsewhere, top_level_names
+
+OWN_L1 = "def l1(a, b):\n    return (a - b).abs().mean()\n"
+OWN_CNN = """class CNN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(1, 8, 3)
+    def forward(self, x):
+        return F.relu(self.conv(x)).flatten(1)
+"""
+
+
+@pytest.mark.parametrize("source,name", [(OWN_L1, "l1"), (OWN_CNN, "CNN")])
+def test_own_code_passes(source, name):
+    assert borrowed_code(source, name) is None
+
+
+@pytest.mark.parametrize("source,expected", [
+    ("l1 = F.l1_loss\n", "define `l1` with `def`"),
+    ("def l1(a, b):\n    return F.l1_loss(a, b)\n", "do not use `l1_loss`"),
+    ("def l1(a, b):\n    return nn.L1Loss()(a, b)\n", "do not use `L1Loss`"),
+    ("from course_utils import fit\ndef l1(a, b):\n    return fit(a, b)\n", "do not import from course_utils"),
+    ("def l1(a, b):\n    return helper(a, b)\n", "`helper` comes from outside this answer cell"),
+    ("def l1(a, b):\n    return getattr(F, 'l1' + '_loss')(a, b)\n", "write the code directly"),
+    ("def l1(a, b):\n    return __import__('torch').nn.functional.l1_loss(a, b)\n", "write the code directly"),
+    ("def l1(a, b):\n    return globals()['x'](a, b)\n", "write the code directly"),
+    ("import sys\ndef l1(a, b):\n    return sys.modules['m'].f(a, b)\n", "write the code directly"),
+    ("from sys import modules\ndef l1(a, b):\n    return modules['m'].f(a, b)\n", "write the code directly"),
+    ("def l1(a, b)\n    return 0\n", "not valid Python"),
+    ("", "write `l1` in its answer cell"),
+])
+def test_borrowed_answers_get_a_hint(source, expected):
+    hint = borrowed_code(source, "l1", forbidden=("l1_loss", "L1Loss"))
+    assert hint is not None and expected in hint, hint
+
+
+def test_allowed_names_from_other_cells():
+    source = "def train(model, data):\n    return epoch_loss(model, data)\n"
+    assert borrowed_code(source, "train") is not None
+    assert borrowed_code(source, "train", allowed=("epoch_loss",)) is None
+
+
+def test_a_subclass_of_a_given_model_is_borrowed():
+    assert "MnistCNN" in borrowed_code("class CNN(MnistCNN):\n    pass\n", "CNN")
+
+
+def test_other_cells_may_not_rebind_or_reach_names():
+    answer = OWN_L1
+    assert redefined_elsewhere([answer, "x = 1\nprint(x)"], answer, "l1") is None
+    assert "defined again" in redefined_elsewhere([answer, "l1 = F.l1_loss"], answer, "l1")
+    assert "dynamically" in redefined_elsewhere([answer, "globals()['l1'] = F.l1_loss"], answer, "l1")
+    assert redefined_elsewhere([answer, "from course_utils import fit\nimport sys\n"
+                                          "print(1, file=sys.stderr)"], answer, "l1") is None
+    assert "dynamically" in redefined_elsewhere([answer, "import __main__"], answer, "l1")
+    assert "dynamically" in redefined_elsewhere([answer, "import sys\nsys.modules['x'].l1 = 1"],
+                                                answer, "l1")
+
+
+def test_top_level_names():
+    assert top_level_names("import torch.nn as nn\nx, (y, z) = 1, (2, 3)\ndef f(): w = 1\n") == \
+        {"nn", "x", "y", "z", "f"}
+    assert top_level_names("def broken(:") == set()
+
+
+def test_methods_named_like_builtins_are_fine():
+    source = ("def evaluate(model, X):\n    model.eval()\n    with torch.no_grad():\n"
+              "        return torch.compile(model)(X)\n")
+    assert borrowed_code(source, "evaluate") is None
+    assert "write the code directly" in borrowed_code(
+        "def f(x):\n    return f.__globals__['g'](x)\n", "f")

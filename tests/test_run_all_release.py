@@ -1,0 +1,87 @@
+"""Run All on every released lesson, the way JupyterLab does it, reaches the last cell.
+
+JupyterLab's Run All stops at the first cell that raises, unless the cell carries the
+``raises-exception`` tag; nbclient with ``allow_errors=False`` applies the same rule. In an
+unanswered release every exercise must say ``[TODO]`` and the notebook must run to the end.
+"""
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+from autograder.course import REPO_ROOT, Course
+from autograder.preprocessors import RAISES
+from autograder.release import release
+
+pytestmark = pytest.mark.slow
+
+LESSONS = Course.at(REPO_ROOT).lessons()
+
+
+@pytest.fixture(scope="module")
+def released(tmp_path_factory):
+    root = tmp_path_factory.mktemp("run-all")
+    (root / "notebooks").symlink_to(REPO_ROOT / "notebooks", target_is_directory=True)
+    course = Course.at(root)
+    assert release(course, LESSONS, check=False, say=lambda line: None) == []
+    return course
+
+
+def _run_all(path, monkeypatch):
+    """Execute like JupyterLab's Run All: stop at a cell that raises without the tag."""
+    monkeypatch.setenv("COURSE_QUICK", "1")
+    nb = nbformat.read(str(path), as_version=4)
+    client = NotebookClient(nb, timeout=600, kernel_name="python3", allow_errors=False,
+                            resources={"metadata": {"path": str(path.parent)}})
+    client.execute()
+    return nb
+
+
+def _printed(cell):
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.output_type == "stream")
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_run_all_reaches_the_last_cell(released, lesson, monkeypatch):
+    nb = _run_all(released.release_notebook(lesson), monkeypatch)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert code and all(cell.get("execution_count") for cell in code), "a code cell did not run"
+    for cell in code:
+        meta = cell.metadata.get("nbgrader", {})
+        errors = [o for o in cell.outputs if o.output_type == "error"]
+        if errors:
+            assert RAISES in cell.metadata.get("tags", []), f"untagged cell raised: {cell.source[:80]}"
+            assert meta.get("grade") or meta.get("solution"), "only exercise cells may raise"
+            assert errors[0].ename == "NotImplementedError", f"{meta.get('grade_id')}: {errors[0].ename}"
+        if meta.get("grade_id", "").endswith("-check"):
+            assert "[TODO]" in _printed(cell), f"{meta['grade_id']} does not say [TODO]"
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_release_tags_exactly_the_cells_that_raise(released, lesson):
+    nb = nbformat.read(str(released.release_notebook(lesson)), as_version=4)
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        tagged = RAISES in cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and meta.get("grade") and not meta.get("solution"):
+            assert tagged, f"test cell {meta.get('grade_id')} is not tagged {RAISES}"
+        elif tagged:
+            assert meta.get("solution") and "raise NotImplementedError" in cell.source
+
+
+def test_a_source_notebook_has_no_raises_exception_tags():
+    """Tags are added at release; in the source they would let nbval accept real errors."""
+    for lesson in LESSONS:
+        nb = nbformat.read(str(Course.at(REPO_ROOT).source_notebook(lesson)), as_version=4)
+        assert not any(RAISES in cell.metadata.get("tags", []) for cell in nb.cells), lesson
+
+
+
+@pytest.mark.parametrize("lesson", LESSONS)
+def test_every_code_cell_is_an_answer_or_locked(lesson):
+    """The grader restores locked cells from the release, so only answers and cells a student
+    added can hold their code (what expect_own_code looks at); see docs/authoring.md."""
+    nb = nbformat.read(str(Course.at(REPO_ROOT).source_notebook(lesson)), as_version=4)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            meta = cell.metadata.get("nbgrader", {})
+            assert meta.get("solution") or meta.get("locked"), f"{lesson}: unlocked cell {cell.id}"
