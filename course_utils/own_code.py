@@ -28,9 +28,19 @@ SYS_ACCESS = frozenset({"modules", "_getframe", "meta_path", "path_hooks", "sett
 DUNDER_ACCESS = frozenset({
     "__dict__", "__globals__", "__builtins__", "__subclasses__", "__code__", "__closure__",
     "__getattribute__", "__import__", "__class__", "__bases__", "__mro__", "__self__", "__func__",
-    "__module__", "__loader__", "__spec__",
+    "__module__", "__loader__", "__spec__", "__setattr__", "__getattr__", "__delattr__",
 })
 PACKAGE = "course_utils"
+# What an answer may import: the course's libraries and plain standard modules. Anything else
+# (this project's packages, a file written next to the notebook, pickle) would bring in code
+# that is not the student's.
+IMPORTABLE = frozenset({
+    "torch", "torchvision", "numpy", "matplotlib", "imageio", "PIL", "sklearn", "scipy", "pandas",
+    "math", "random", "itertools", "functools", "collections", "typing", "dataclasses", "copy",
+    "statistics", "string", "re", "time", "warnings", "sys", "os", "pathlib", "tempfile", "io",
+})
+# Loading pickles runs or returns code from elsewhere: ``torch.load(..., weights_only=False)``.
+UNPICKLING = {"weights_only": False, "allow_pickle": True}
 
 
 def _dynamic_access(node):
@@ -48,6 +58,46 @@ def _dynamic_access(node):
     if isinstance(node, ast.ImportFrom) and node.module == "sys" and \
             any(alias.name in SYS_ACCESS for alias in node.names):
         return "sys"
+    return None
+
+
+def _unpickling(tree):
+    """``weights_only=False``-like text when the code loads pickled objects, else None: a pickle
+    can bring in functions and classes written elsewhere."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.keyword) and node.arg in UNPICKLING and \
+                isinstance(node.value, ast.Constant) and node.value.value is UNPICKLING[node.arg]:
+            return f"{node.arg}={node.value.value}"
+    return None
+
+
+def _module_patch(tree):
+    """``torch.x = f``-like assignments (a value that is not a constant stored on a module or a
+    library class), by which another cell could hand an answer code it did not write: the
+    target's text, or None."""
+    modules = LIBRARIES | {(alias.asname or alias.name).split(".")[0]
+                           for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                           for alias in node.names}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Assign, ast.AugAssign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            if node.value is None or isinstance(node.value, ast.Constant):
+                continue
+            for target in targets:
+                root = target
+                while isinstance(root, (ast.Attribute, ast.Subscript)):
+                    root = root.value
+                if target is not root and isinstance(target, ast.Attribute) and \
+                        isinstance(root, ast.Name) and root.id in modules:
+                    return ast.unparse(target)
+    return None
+
+
+def _foreign_import(tree):
+    """The first module the code imports from outside :data:`IMPORTABLE`, or None."""
+    for module in _imported_modules(tree):
+        if module.split(".")[0] not in IMPORTABLE:
+            return module or "."
     return None
 
 
@@ -112,9 +162,12 @@ def borrowed_code(source, name, *, forbidden=(), allowed=()):
     if not defs:
         return (f"define `{name}` with `def` or `class` in the answer cell and write its body "
                 "yourself; `name = something_else` reuses code that is not yours")
-    for module in _imported_modules(tree):
-        if module.split(".")[0] == PACKAGE:
-            return f"do not import from {PACKAGE} in this answer: the exercise is to write it yourself"
+    foreign = _foreign_import(tree)
+    if foreign and foreign.split(".")[0] == PACKAGE:
+        return f"do not import from {PACKAGE} in this answer: the exercise is to write it yourself"
+    if foreign:
+        return (f"do not import `{foreign}` in this answer: import only PyTorch, NumPy, Matplotlib, "
+                "imageio, scikit-learn or plain standard modules, and write the rest yourself")
     words = [node.id if isinstance(node, ast.Name) else node.attr if isinstance(node, ast.Attribute)
              else node.name.split(".")[0] if isinstance(node, ast.alias) else None
              for node in ast.walk(tree)]
@@ -123,6 +176,10 @@ def borrowed_code(source, name, *, forbidden=(), allowed=()):
         if word:
             return (f"write the code directly: `{word}` (reaching names by strings or through the "
                     "interpreter) is not allowed in this answer")
+    unpickling = _unpickling(tree)
+    if unpickling:
+        return (f"do not load pickled objects (`{unpickling}`): save and load tensors and state_dicts, "
+                "not the model object, and write the rest yourself")
     for word in words:
         if word in forbidden:
             return f"do not use `{word}` here: this exercise asks you to write it by hand"
@@ -153,6 +210,10 @@ def redefined_elsewhere(cells, answer_source, name):
         if any(_dynamic_access(n) for n in ast.walk(tree)):
             return ("another cell you wrote reaches names dynamically (getattr, globals, exec, "
                     "sys.modules, ...): remove it, the graded answers must be your own code")
+        patched = _module_patch(tree)
+        if patched:
+            return (f"another cell you wrote stores code on a library (`{patched} = ...`): remove it, "
+                    "the graded answers must be your own code")
     return None
 
 

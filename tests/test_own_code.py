@@ -29,6 +29,14 @@ def test_own_code_passes(source, name):
     ("def l1(a, b):\n    return globals()['x'](a, b)\n", "write the code directly"),
     ("import sys\ndef l1(a, b):\n    return sys.modules['m'].f(a, b)\n", "write the code directly"),
     ("from sys import modules\ndef l1(a, b):\n    return modules['m'].f(a, b)\n", "write the code directly"),
+    ("from autograder.hidden import l01_loss_functions as h\ndef l1(a, b):\n    return h.l1(a, b)\n",
+     "do not import `autograder.hidden`"),
+    ("import my_helpers\ndef l1(a, b):\n    return my_helpers.l1(a, b)\n", "do not import `my_helpers`"),
+    ("from .helpers import l1 as mine\ndef l1(a, b):\n    return mine(a, b)\n", "do not import `helpers`"),
+    ("import pickle\ndef l1(a, b):\n    return pickle.load(open('f', 'rb'))(a, b)\n", "do not import `pickle`"),
+    ("def l1(a, b):\n    return torch.load('f.pt', weights_only=False)(a, b)\n", "do not load pickled objects (`weights_only=False`)"),
+    ("def l1(a, b):\n    return np.load('f.npy', allow_pickle=True)[0](a, b)\n", "do not load pickled objects (`allow_pickle=True`)"),
+    ("def l1(a, b):\n    return object.__getattribute__(torch, 'x')(a, b)\n", "write the code directly"),
     ("def l1(a, b)\n    return 0\n", "not valid Python"),
     ("", "write `l1` in its answer cell"),
 ])
@@ -57,6 +65,19 @@ def test_other_cells_may_not_rebind_or_reach_names():
     assert "dynamically" in redefined_elsewhere([answer, "import __main__"], answer, "l1")
     assert "dynamically" in redefined_elsewhere([answer, "import sys\nsys.modules['x'].l1 = 1"],
                                                 answer, "l1")
+
+
+def test_other_cells_may_not_store_code_on_a_library():
+    """A stash on a module (``torch.mine = ...``) would reach the answer as ``torch.mine``."""
+    uses_stash = "def l1(a, b):\n    return torch.mine(a, b)\n"
+    assert borrowed_code(uses_stash, "l1") is None  # the answer cell alone cannot tell
+    for cell in ("from course_utils.lessons import l01_loss_functions as h\ntorch.mine = h.l1",
+                 "import sys\nsys.stash = F.l1_loss", "nn.Module.helper = lambda self: 0",
+                 "import math as m\nm.f += F.l1_loss"):
+        assert "stores code on a library" in redefined_elsewhere([uses_stash, cell], uses_stash, "l1"), cell
+    for cell in ("torch.backends.cudnn.deterministic = True", "plt.rcParams['figure.dpi'] = 100",
+                 "model = nn.Linear(2, 1)\nmodel.weight.data = torch.zeros(1, 2)"):
+        assert redefined_elsewhere([uses_stash, cell], uses_stash, "l1") is None, cell
 
 
 def test_top_level_names():
