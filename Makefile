@@ -22,9 +22,11 @@ export COURSE_PROGRESS := 0
 
 # Debian packages the grading needs: bubblewrap for the sandbox every submission runs in, and
 # the PostgreSQL server that tests/test_gradebook_postgres.py starts a throwaway cluster of
-# (nbgrader's db_url). As root they are installed when missing; otherwise the command to
-# install them is printed.
-SYSTEM_PACKAGES := bubblewrap postgresql
+# (nbgrader's db_url); and the browser tests' (tests/browser/): Debian's Chromium, which
+# Playwright drives instead of a browser of its own, with the DejaVu fonts its screenshots are
+# rendered in. As root they are installed when missing; otherwise the command to install them
+# is printed.
+SYSTEM_PACKAGES := bubblewrap postgresql chromium fonts-dejavu-core
 
 course: $(STAMP) system
 	$(PY) -m autograder.runner
@@ -66,16 +68,20 @@ system:
 	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; \
 	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
 	  || missing="$$missing postgresql"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing fonts-dejavu-core"; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "Missing: $$missing. Install it with: sudo apt-get install $$missing"; fi; \
 	fi
 
-$(STAMP): pyproject.toml constraints.txt
+$(STAMP): pyproject.toml constraints.txt autograder/templates/formgrade/mathjax.html.j2 \
+		autograder/jupyter-config/nbgrader_mlp_course.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
+	$(PY) -m autograder.jupyter_data
 	@touch $@
 	@echo "Environment ready in $(VENV) ($$(du -sh $(VENV) | cut -f1))"
 

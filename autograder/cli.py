@@ -10,7 +10,7 @@ from pathlib import Path
 
 from autograder.course import Course, InstructorError
 
-COMMANDS = ("release", "autograde", "feedback", "export", "demo")
+COMMANDS = ("release", "autograde", "feedback", "export", "demo", "jupyter-setup")
 
 
 def build_parser():
@@ -27,6 +27,9 @@ def build_parser():
                         help="nbgrader's gradebook database, e.g. postgresql://user@host/db "
                              "(default: c.CourseDirectory.db_url of <course-dir>/nbgrader_config.py, "
                              "else <course-dir>/gradebook.db)")
+    parser.add_argument("--exchange", type=Path, default=None, metavar="DIR",
+                        help="the nbgrader exchange students fetch from and submit to (default: "
+                             "c.Exchange.root of <course-dir>/nbgrader_config.py, else none)")
     sandbox = parser.add_argument_group("the grading sandbox (bubblewrap and cgroups, Linux)")
     sandbox.add_argument("--no-sandbox", action="store_true",
                          help="run submissions unsandboxed, with your permissions (warned every run)")
@@ -42,6 +45,9 @@ def build_parser():
     release.add_argument("lessons", nargs="*", metavar="LESSON", help="default: all lessons")
     release.add_argument("--no-check", action="store_true",
                          help="skip running the reference solution and the unanswered release")
+    release.add_argument("--publish", action="store_true",
+                         help="also publish to the exchange (nbgrader release_assignment), where "
+                              "students fetch it from JupyterLab's Assignment List")
 
     grade = commands.add_parser("autograde", help="grade submitted notebooks")
     grade.add_argument("lessons", nargs="*", metavar="LESSON", help="default: all lessons")
@@ -70,9 +76,19 @@ def build_parser():
 
     commands.add_parser("export", help="write grades.csv and print the grade table")
 
-    demo = commands.add_parser("demo", help="run the pipeline on the reference solutions")
+    demo = commands.add_parser("demo", help="run the pipeline on the reference solutions, in a "
+                                             "scratch course (<course-dir>/build/demo-course)")
     demo.add_argument("lessons", nargs="*", metavar="LESSON", help="default: all lessons")
     demo.add_argument("--workers", type=int, default=1)
+
+    setup = commands.add_parser("jupyter-setup", help="configure JupyterLab for a student or an "
+                                                      "instructor (exchange, menus, Validate)")
+    setup.add_argument("role", choices=("student", "instructor"))
+    setup.add_argument("--config-dir", type=Path, default=None,
+                       help="the Jupyter configuration folder to write (default: ~/.jupyter, "
+                            "or $JUPYTER_CONFIG_DIR)")
+    setup.add_argument("--student-id", default=None,
+                       help="the name submissions carry (default: the login name; JupyterHub's user)")
     return parser
 
 
@@ -130,9 +146,26 @@ def _course(args):
 def run_release(course, args):
     from autograder.release import release
 
+    exchange = _exchange(course, args, required=args.publish)
     print(f"release ({course.root}):")
     failed = release(course, args.lessons, check=not args.no_check)
+    if args.publish:
+        from autograder.exchange import publish
+
+        for lesson in course.check_lessons(args.lessons):
+            if lesson not in failed:
+                publish(course, lesson, exchange)
     return 1 if failed else 0
+
+
+def _exchange(course, args, required=False):
+    from autograder.exchange import exchange_root
+
+    root = exchange_root(course, args.exchange)
+    if root is None and required:
+        raise InstructorError("no exchange: pass --exchange DIR or set c.Exchange.root in "
+                              f"{course.root / 'nbgrader_config.py'}")
+    return root
 
 
 def run_autograde(course, args):
@@ -171,6 +204,12 @@ def run_autograde(course, args):
         _require_released(course, lessons)
     else:
         lessons = [lesson for lesson in course.check_lessons([]) if _is_released(course, lesson)]
+    exchange = _exchange(course, args)
+    if exchange is not None and args.submissions is None:
+        from autograder.exchange import collect
+
+        for lesson in lessons:
+            collect(course, lesson, exchange)
     batch = []
     for lesson in lessons:
         todo = course.students(lesson) if students is None else [
@@ -229,11 +268,32 @@ def run_export(course, args):
 
 
 def run_demo(course, args):
-    from autograder.demo import demo
+    from autograder.demo import demo, demo_course
 
-    print(f"demo in {course.root} (COURSE_QUICK={os.environ.get('COURSE_QUICK', '')})")
-    below_full = demo(course, args.lessons, workers=args.workers)
+    scratch = demo_course(course)
+    print(f"demo in the scratch course {scratch.root} (COURSE_QUICK={os.environ.get('COURSE_QUICK', '')}); "
+          f"{course.root}'s gradebook is not touched")
+    below_full = demo(scratch, args.lessons, workers=args.workers)
+    print(f"demo output: {scratch.root} (gradebook.db, grades.csv, autograded/)")
     return 1 if below_full else 0
+
+
+def run_jupyter_setup(course, args):
+    from jupyter_core.paths import jupyter_config_dir
+
+    from autograder.jupyter_setup import write_jupyter_config
+
+    exchange = _exchange(course, args, required=True)
+    config_dir = args.config_dir or Path(jupyter_config_dir())
+    try:
+        written = write_jupyter_config(config_dir, args.role, exchange, course_dir=course.root,
+                                       student_id=args.student_id)
+    except ValueError as error:
+        raise InstructorError(str(error)) from None
+    print(f"JupyterLab for {'a student' if args.role == 'student' else 'an instructor'}: exchange {exchange}")
+    for path in written:
+        print(f"  wrote {path}")
+    return 0
 
 
 COMMAND_RUNNERS = {
@@ -242,4 +302,5 @@ COMMAND_RUNNERS = {
     "feedback": run_feedback,
     "export": run_export,
     "demo": run_demo,
+    "jupyter-setup": run_jupyter_setup,
 }

@@ -25,6 +25,15 @@ def ensure_venv_on_path():
         os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
 
 
+def timeout_error(seconds):
+    """The error output a cell gets when it runs past the per-cell limit (nbgrader's
+    ``Execute.error_on_timeout``), said in the student's terms."""
+    message = f"this cell ran longer than the course's limit of {seconds} s per cell and was stopped"
+    return {"ename": "CellTimeoutError", "evalue": message,
+            "traceback": [f"CellTimeoutError: {message}. Look for a loop that never ends, or train "
+                          "for fewer epochs."]}
+
+
 def quiet_logger(name, logfile=None):
     """A logger for nbgrader's chatter that never reaches the terminal."""
     log = logging.getLogger(f"autograder.nbgrader.{name}")
@@ -208,6 +217,7 @@ class Course:
                 overrides.SandboxedKernelManager.time_limit = float(self.limits.submission_seconds)
         if self.timeout:
             overrides.Execute.timeout = int(self.timeout)
+            overrides.Execute.error_on_timeout = timeout_error(int(self.timeout))
         config.merge(overrides)
         return config
 

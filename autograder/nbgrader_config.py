@@ -12,6 +12,7 @@ from nbgrader.preprocessors import (
 from autograder.preprocessors import (
     DeduplicateIdsCompletely, ExecuteAndJudge, HideHiddenTests, TagCellsThatRaise,
     TruncateLongOutputs)
+from autograder.course import timeout_error
 from autograder.repair import RepairCellIdentity
 
 c = get_config()  # noqa: F821 (injected by the traitlets config loader)
@@ -28,6 +29,9 @@ c.Execute.kernel_name = "python3"
 c.Execute.timeout = int(os.environ.get("COURSE_CELL_TIMEOUT", "300"))  # seconds per cell
 c.Execute.startup_timeout = 120
 c.Execute.interrupt_on_timeout = True
+# What a cell that ran too long shows (in Validate's list and in the graded notebook), instead
+# of nbclient's "No reply from kernel before timeout".
+c.Execute.error_on_timeout = timeout_error(c.Execute.timeout)
 c.Execute.extra_arguments = ["--IPKernelApp.log_level=ERROR"]
 # After a cell's reply, nbclient waits iopub_timeout seconds for its last outputs, and
 # nbgrader turns a late output into a failed submission. Long tracebacks (RecursionError)

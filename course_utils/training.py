@@ -17,9 +17,9 @@ import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
-from tqdm.auto import tqdm
 
 from . import models
+from .progress import progress_bar
 from .settings import pick_device
 
 
@@ -233,29 +233,31 @@ def fit(model, train_data, val_data=None, *, loss_fn, optimizer, epochs, batch_s
         if verbose:
             print(f"Resumed from {checkpoint} after epoch {start}")
     best_loss = min((v for v in history.val_loss if v is not None), default=math.inf)
-    bar = tqdm(range(start, epochs), desc="Training", unit="epoch",
-               disable=not _progress_enabled(progress), initial=start, total=epochs)
-    for epoch in bar:
-        torch.manual_seed(seed * 100_003 + epoch)  # dropout and any other model randomness
-        generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
-        model.train()
-        loss, acc = _run_epoch(model, train_data, loss_fn, batch_size, device, optimizer,
-                               generator)
-        history.train_loss.append(loss)
-        history.train_acc.append(acc)
-        if val_data is not None:
-            metrics = evaluate(model, *_pair(val_data), loss_fn=loss_fn, device=device)
-            history.val_loss.append(metrics["loss"])
-            history.val_acc.append(metrics["accuracy"])
-            if metrics["loss"] < best_loss:
-                best_loss, history.best_epoch = metrics["loss"], epoch + 1
-                best_state = copy.deepcopy(model.state_dict()) if keep_best else None
-        bar.set_postfix(_postfix(history))
-        if checkpoint is not None:
-            save_checkpoint(checkpoint, model, optimizer, epoch + 1, history, best_state)
-        for callback in callbacks:
-            callback(history)
-    bar.close()
+    bar = progress_bar(range(start, epochs), desc="Training", unit="epoch",
+                       disable=not _progress_enabled(progress), initial=start, total=epochs)
+    try:
+        for epoch in bar:
+            torch.manual_seed(seed * 100_003 + epoch)  # dropout and any other model randomness
+            generator = torch.Generator().manual_seed(seed * 100_003 + epoch)
+            model.train()
+            loss, acc = _run_epoch(model, train_data, loss_fn, batch_size, device, optimizer,
+                                   generator)
+            history.train_loss.append(loss)
+            history.train_acc.append(acc)
+            if val_data is not None:
+                metrics = evaluate(model, *_pair(val_data), loss_fn=loss_fn, device=device)
+                history.val_loss.append(metrics["loss"])
+                history.val_acc.append(metrics["accuracy"])
+                if metrics["loss"] < best_loss:
+                    best_loss, history.best_epoch = metrics["loss"], epoch + 1
+                    best_state = copy.deepcopy(model.state_dict()) if keep_best else None
+            bar.set_postfix(_postfix(history))
+            if checkpoint is not None:
+                save_checkpoint(checkpoint, model, optimizer, epoch + 1, history, best_state)
+            for callback in callbacks:
+                callback(history)
+    finally:  # an interrupted run too leaves a text bar, not a dead widget
+        bar.close()
     history.kept_epoch = len(history) or None
     if keep_best and best_state is not None:
         model.load_state_dict(best_state)

@@ -77,3 +77,7 @@ def test_demo_gives_the_reference_full_marks(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "reference / 00-fixture: 6/6" in result.stdout
     assert "OK: the reference solution gets full marks in all 1 lesson(s)" in result.stdout
+    scratch = tmp_path / "build" / "demo-course"
+    assert f"demo output: {scratch}" in result.stdout
+    assert (scratch / "gradebook.db").is_file() and (scratch / "grades.csv").is_file()
+    assert not (tmp_path / "gradebook.db").exists() and not (tmp_path / "grades.csv").exists()

@@ -1,0 +1,32 @@
+"""Progress bars that still read well after a notebook is saved and reopened.
+
+In a Jupyter kernel the bar is tqdm's ipywidgets bar while it runs; when it closes, its output
+is replaced by the bar's final text line. Widget state is not saved with a notebook, so a
+widget left in the outputs would read "Error displaying widget: model not found" on reopening.
+Elsewhere it is tqdm's ordinary text bar.
+"""
+import sys
+
+from tqdm.std import tqdm as text_tqdm
+
+
+def progress_bar(iterable=None, **tqdm_kwargs):
+    """A tqdm bar over ``iterable``: a widget saved as text in a notebook, text elsewhere."""
+    if _in_widget_kernel():
+        from ._notebook_bar import NotebookBar
+
+        return NotebookBar(iterable, **tqdm_kwargs)
+    return text_tqdm(iterable, **tqdm_kwargs)
+
+
+def _in_widget_kernel():
+    """True in a Jupyter kernel (not a terminal IPython) with ipywidgets installed."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None else None
+    if getattr(shell, "kernel", None) is None:
+        return False
+    try:
+        import ipywidgets  # noqa: F401
+    except ImportError:
+        return False
+    return True
