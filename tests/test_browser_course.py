@@ -50,12 +50,11 @@ def autograder(course, exchange, *args):
 
 
 def menu_labels(page, menu):
-    """The item labels of a main-menu menu (opened, read, closed with Escape)."""
+    """The item labels of a main-menu menu, which is left open (Escape closes it)."""
     page.locator("#jp-MainMenu .lm-MenuBar-item", has_text=menu).click()
     items = page.locator(".lm-Menu .lm-Menu-itemLabel")
     items.first.wait_for(state="visible")
-    labels = [label.strip() for label in items.all_text_contents() if label.strip()]
-    return labels
+    return [label.strip() for label in items.all_text_contents() if label.strip()]
 
 
 def outputs_of(cell):
@@ -203,7 +202,7 @@ def test_student_and_instructor_in_jupyterlab(course, tmp_path, browser, screens
             score.scroll_into_view_if_needed()
             score.fill(str(MANUAL_POINTS))
             score.press("Tab")
-            wait_until(lambda: _manual_score(server, root) == MANUAL_POINTS, 30, "the manual score saved")
+            wait_until(lambda: _manual_score(root) == MANUAL_POINTS, 30, "the manual score saved")
             shots.shot("formgrader-points-given")
             page.goto("about:blank")
         export = autograder(root, exchange, "export")
@@ -232,7 +231,7 @@ def test_student_and_instructor_in_jupyterlab(course, tmp_path, browser, screens
     assert float(row["raw_score"]) == pytest.approx(autograded + MANUAL_POINTS), (row, export)
 
 
-def _manual_score(server, root):
+def _manual_score(root):
     """The manual score of the written answer in the course's gradebook (None until saved)."""
     from nbgrader.api import Gradebook
 
