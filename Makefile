@@ -35,7 +35,7 @@ course: $(STAMP) system
 test: $(STAMP) system
 	$(PY) -m pytest -n $(WORKERS) --dist loadfile -p no:cacheprovider \
 		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
-		--ignore=tests/fixtures tests notebooks
+		--durations=30 --ignore=tests/fixtures tests notebooks
 
 # The tests that read ../shared/data when it is there (the MNIST test set, the Kaggle Titanic
 # CSV), run again the way a user without it sees them: COURSE_MNIST_DIR unset and ../shared

@@ -209,10 +209,12 @@ class Report:
 def _progress_bar(total, enabled):
     from tqdm.auto import tqdm
 
+    from course_utils.progress import switched_off
+
     if enabled is None:
         import sys
 
-        enabled = os.environ.get("COURSE_PROGRESS", "1") != "0" and sys.stderr.isatty()
+        enabled = not switched_off() and sys.stderr.isatty()
     return tqdm(total=total, unit="submission", desc="autograde", disable=not enabled,
                 dynamic_ncols=True, leave=True)
 
@@ -227,7 +229,7 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
     else dask), "inline", "dask" or "processes". ``force``: regrade unchanged submissions too.
     ``retries``: how often a submission is started again after its worker died (or its run
     raised) before it is reported NOT GRADED. ``progress``: a tqdm bar on stderr (None: when
-    stderr is a terminal and COURSE_PROGRESS is not 0).
+    stderr is a terminal and no course_utils.progress.SWITCHES_OFF variable turns bars off).
     """
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}")

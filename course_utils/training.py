@@ -19,7 +19,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from . import models
-from .progress import progress_bar
+from .progress import progress_bar, switched_off
 from .settings import pick_device
 
 
@@ -201,7 +201,7 @@ def _correct_tensors(outputs, targets, loss_fn):
 def _progress_enabled(progress):
     if progress is not None:
         return bool(progress)
-    if os.environ.get("COURSE_PROGRESS", "").strip() == "0" or os.environ.get("CI"):
+    if switched_off():
         return False
     return "ipykernel" in sys.modules or sys.stderr.isatty()
 

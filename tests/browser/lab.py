@@ -37,6 +37,8 @@ import urllib.request
 from pathlib import Path
 from urllib.parse import quote, urlencode
 
+from course_utils.progress import SWITCHES_OFF
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 SCREENSHOT_ROOT = REPO_ROOT / "build" / "browser-screenshots"
 DEBIAN_CHROMIUM = "/usr/bin/chromium"
@@ -138,8 +140,8 @@ class LabServer:
     The server gets a temporary HOME of its own (Jupyter's data and runtime folders, IPython's
     profile and matplotlib's cache below it), ``config_dir`` as JUPYTER_CONFIG_DIR (default: a
     fresh folder, so Lab starts with default settings and workspace; unless ``news=True`` it
-    holds one setting, see ``_no_news``), no COURSE_PROGRESS (the kernels show progress bars
-    as a student's do), then ``env`` on top (a value of None removes the variable). ``cwd`` is
+    holds one setting, see ``_no_news``), none of course_utils.progress's ``SWITCHES_OFF`` (the
+    kernels show progress bars as a student's do), then ``env`` on top (a value of None removes the variable). ``cwd`` is
     the folder the command starts from (default: root_dir), ``prefix`` the server's base URL
     path (JupyterHub serves /user/<name>/). ``start_seconds`` is how long the server took to answer ``/api/status``; the log goes to ``log_path`` (default:
     ``jupyter-server.log`` in the temporary folder). On exit the kernels are shut down, then
@@ -188,7 +190,8 @@ class LabServer:
 
     def environment(self) -> dict[str, str]:
         env = dict(os.environ)
-        env.pop("COURSE_PROGRESS", None)
+        for switch in SWITCHES_OFF:  # a student's server has none of them
+            env.pop(switch, None)
         home = self.home
         config = self.config_dir or Path(self._tmp) / "jupyter-config"
         if not config.exists():
