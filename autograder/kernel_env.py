@@ -15,13 +15,21 @@ USER_STATE = {"MPLCONFIGDIR": "matplotlib", "IPYTHONDIR": "ipython",
 
 # BLAS and PyTorch pick their kernels by the processor's instruction set (AVX2, AVX-512...),
 # and kernels of different widths add in different orders, so the last digits of a result
-# depend on the CPU. Pinning them to AVX2, which nearly every x86-64 CPU of the last decade
-# has, makes the stored notebook outputs reproducible on any such machine.
+# depend on the CPU. Pinning them makes the stored notebook outputs reproducible on any x86-64
+# machine with AVX2 (nearly every one of the last decade), Intel or AMD:
+# - MKL honors its per-ISA settings (MKL_CBWR=AVX2) on Intel CPUs only and picks its own
+#   kernels on AMD ones; its COMPATIBLE branch (SSE2, no approximate reciprocals) is the one
+#   that gives the same results on both.
+# - oneDNN's convolutions choose their blocking from the cache sizes as well, so reference runs
+#   switch oneDNN off (COURSE_REFERENCE_KERNELS, read by ``course_utils.settings.start_lesson``):
+#   convolutions then run as im2col and MKL matrix products. Grading keeps oneDNN (see the
+#   sandbox), where nothing is compared with stored outputs.
 REFERENCE_CPU_KERNELS = {
     "OPENBLAS_CORETYPE": "Haswell",  # NumPy/scikit-learn (OpenBLAS)
     "ATEN_CPU_CAPABILITY": "avx2",   # PyTorch's own vectorized operators
-    "MKL_CBWR": "AVX2",              # PyTorch's matrix products (MKL)
-    "ONEDNN_MAX_CPU_ISA": "AVX2",    # PyTorch's convolutions (oneDNN)
+    "MKL_CBWR": "COMPATIBLE",        # PyTorch's matrix products (MKL)
+    "ONEDNN_MAX_CPU_ISA": "AVX2",    # oneDNN, where a run keeps it
+    "COURSE_REFERENCE_KERNELS": "1", # convolutions without oneDNN
 }
 
 

@@ -4,6 +4,8 @@
 ``COURSE_DATA``     folder that caches downloaded datasets (default: ``<repo>/data``).
 ``COURSE_MNIST_DIR`` folder with MNIST IDX files (``t10k-images-idx3-ubyte.gz`` ...).
 ``COURSE_DEVICE``   force a device ("cpu", "cuda", "mps") instead of the automatic pick.
+``COURSE_REFERENCE_KERNELS=1`` compute with the reference CPU kernels the stored outputs were
+made with (set by the runner and the tests, ``autograder.kernel_env``).
 """
 import os
 import random
@@ -66,10 +68,24 @@ def seed_everything(seed: int = 0) -> int:
     return seed
 
 
+REFERENCE_KERNELS = "COURSE_REFERENCE_KERNELS"
+
+
+def use_reference_kernels(environ=os.environ) -> bool:
+    """In reference runs (``COURSE_REFERENCE_KERNELS=1``), switch oneDNN off: its convolutions
+    choose their blocking from the CPU's cache sizes, so their last digits differ between
+    machines. Convolutions then run as im2col and matrix products. Returns whether it did."""
+    if environ.get(REFERENCE_KERNELS, "").strip().lower() not in _TRUE:
+        return False
+    torch.backends.mkldnn.enabled = False
+    return True
+
+
 def start_lesson(seed: int = 0):
     """Seed everything, return the device, and print one line describing the run."""
     import matplotlib.pyplot as plt  # noqa: F401  (the inline backend is set up on import)
 
+    use_reference_kernels()
     seed_everything(seed)
     matplotlib.rcParams.update({"figure.dpi": 80, "figure.figsize": (6, 4)})
     device = pick_device()

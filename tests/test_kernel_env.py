@@ -1,4 +1,6 @@
 """The environment of the kernels that execute lessons: pinned CPU kernels, shared cores."""
+import pytest
+
 from autograder import kernel_env
 from autograder.kernel_env import REFERENCE_CPU_KERNELS, own_user_state, pin_reference_kernels
 
@@ -8,7 +10,9 @@ def test_reference_kernels_are_pinned_on_avx2_cpus_only_and_keep_explicit_values
     added = pin_reference_kernels(environ, has_avx2=True)
     assert environ["OPENBLAS_CORETYPE"] == "Zen"  # a machine's own setting wins
     assert "OPENBLAS_CORETYPE" not in added
-    assert environ["ATEN_CPU_CAPABILITY"] == "avx2" and environ["MKL_CBWR"] == "AVX2"
+    # MKL_CBWR=AVX2 is ignored on AMD CPUs; COMPATIBLE gives the same digits on Intel and AMD
+    assert environ["ATEN_CPU_CAPABILITY"] == "avx2" and environ["MKL_CBWR"] == "COMPATIBLE"
+    assert environ["COURSE_REFERENCE_KERNELS"] == "1"
     assert set(added) == set(REFERENCE_CPU_KERNELS) - {"OPENBLAS_CORETYPE"}
     other_cpu = {}
     assert pin_reference_kernels(other_cpu, has_avx2=False) == {} and other_cpu == {}
@@ -40,3 +44,31 @@ def test_nbval_kernels_do_not_read_the_users_matplotlib_cache():
     import os
 
     assert "course-test-home-" in os.environ["MPLCONFIGDIR"]  # set by the root conftest.py
+
+
+def test_reference_runs_compute_convolutions_without_onednn(monkeypatch):
+    import torch
+
+    from course_utils import settings
+
+    assert settings.REFERENCE_KERNELS in REFERENCE_CPU_KERNELS  # the name both sides use
+    monkeypatch.setattr(torch.backends.mkldnn, "enabled", True)
+    assert settings.use_reference_kernels({}) is False and torch.backends.mkldnn.enabled
+    assert settings.use_reference_kernels({settings.REFERENCE_KERNELS: "1"}) is True
+    assert torch.backends.mkldnn.enabled is False
+    conv = torch.nn.Conv2d(1, 4, 3)
+    assert conv(torch.ones(2, 1, 8, 8)).shape == (2, 4, 6, 6)  # still runs, as im2col
+
+
+def test_grading_kernels_keep_onednn_but_the_pinned_blas():
+    from autograder.sandbox import Sandbox, SandboxLimits, sandbox_unavailable
+
+    if sandbox_unavailable():
+        pytest.skip(f"no sandbox here: {sandbox_unavailable()}")
+    box = Sandbox(SandboxLimits())
+    try:
+        env = box.environment({**REFERENCE_CPU_KERNELS, "COURSE_QUICK": "1"})
+    finally:
+        box.cleanup()
+    assert "COURSE_REFERENCE_KERNELS" not in env
+    assert env["MKL_CBWR"] == "COMPATIBLE" and env["COURSE_QUICK"] == "1"
