@@ -3,6 +3,7 @@
 #   make test     the test suite (unit tests, notebook regression with nbval, autograder end to end)
 #   make test-gpu on a machine with an NVIDIA GPU: every lesson and the grading on CUDA
 #   make test-without-shared  the tests whose data can come from ../shared, as a user without it
+#   make tolerance-survey  how far each lesson's printed numbers move under other CPU kernels
 
 VENV     ?= .venv
 PYTHON   ?= python3
@@ -18,7 +19,7 @@ endif
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export COURSE_PROGRESS := 0
 
-.PHONY: course test test-without-shared test-gpu env system lock clean
+.PHONY: course test test-without-shared test-gpu tolerance-survey env system lock clean
 
 # Debian packages the grading needs: bubblewrap for the sandbox every submission runs in, and
 # the PostgreSQL server that tests/test_gradebook_postgres.py starts a throwaway cluster of
@@ -34,7 +35,7 @@ course: $(STAMP) system
 
 test: $(STAMP) system
 	$(PY) -m pytest -n $(WORKERS) --dist loadfile -p no:cacheprovider \
-		--nbval --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
+		--nbval-tolerant --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--durations=30 --ignore=tests/fixtures tests notebooks
 
 # The tests that read ../shared/data when it is there (the MNIST test set, the Kaggle Titanic
@@ -61,6 +62,17 @@ test-gpu: $(STAMP) system
 	rm -rf $(GPU_COURSE) && mkdir -p $(GPU_COURSE)
 	CUDA_VISIBLE_DEVICES=$${CUDA_VISIBLE_DEVICES:-0} COURSE_DEVICE=cuda COURSE_QUICK=1 \
 		$(PY) -m autograder --course-dir $(GPU_COURSE) --source notebooks demo
+
+# Every lesson under three other CPU kernel settings than the stored outputs were made with,
+# then, per cell, how far its printed numbers moved against the tolerance it declares
+# (docs/authoring.md). Not part of `make test`: it takes about ten minutes on 2 cores.
+KERNEL_RUNS := build/kernels
+tolerance-survey: $(STAMP)
+	rm -rf $(KERNEL_RUNS)
+	$(PY) -m autograder.runner --native-kernels --output-dir $(KERNEL_RUNS)/own-kernels
+	OMP_NUM_THREADS=1 $(PY) -m autograder.runner --native-kernels --output-dir $(KERNEL_RUNS)/own-kernels-1-thread
+	OMP_NUM_THREADS=3 $(PY) -m autograder.runner --output-dir $(KERNEL_RUNS)/reference-kernels-3-threads
+	$(PY) -m autograder.tolerance_survey $(KERNEL_RUNS)/*
 
 env: $(STAMP)
 

@@ -5,12 +5,16 @@ import tempfile
 import pytest
 
 from autograder.kernel_env import own_user_state, pin_reference_kernels, share_cores
-from autograder.trusted_tests import split_hidden
+
+# The notebook regression run: nbval with the tolerances that cells declare, hidden tests left
+# to the grader (autograder/nbval_tolerant.py).
+pytest_plugins = ("autograder.nbval_tolerant",)
 
 # nbval's kernels inherit this process's environment, as the runner's do: compute with the CPU
-# kernels the stored outputs were made with, whatever this machine's CPU, and let idle OpenMP
-# threads sleep (pytest-xdist runs kernels side by side; spinning made them 10x slower). The
-# thread count stays torch's own, which the stored outputs were computed with.
+# kernels the stored outputs were made with, so that a run on one machine repeats itself, and
+# let idle OpenMP threads sleep (pytest-xdist runs kernels side by side; spinning made them 10x
+# slower). Another CPU still computes other last digits: cells that print results of training
+# declare how far their numbers may move (docs/authoring.md).
 pin_reference_kernels()
 share_cores()
 # matplotlib's font cache, IPython's profile and Jupyter's folders: the test run's own, fresh
@@ -24,15 +28,8 @@ def _official_mnist_configured() -> bool:
 
 
 def pytest_collection_modifyitems(config, items):
-    """nbval runs the visible part of test cells only: a hidden test is grader code that runs
-    outside the kernel (autograder/trusted_tests.py), as in the runner that stored the outputs.
-
-    Lesson 5's stored outputs were made with the official MNIST test set: without it
+    """Lesson 5's stored outputs were made with the official MNIST test set: without it
     (no ../shared/data, no COURSE_MNIST_DIR) its regression test cannot compare, so it skips."""
-    for item in items:
-        cell = getattr(item, "cell", None)
-        if cell is not None and getattr(cell, "cell_type", None) == "code":
-            cell.source = split_hidden(cell.source)[0]
     if _official_mnist_configured():
         return
     skip = pytest.mark.skip(reason="official MNIST test set not configured (COURSE_MNIST_DIR)")

@@ -56,6 +56,14 @@ def pin_reference_kernels(environ=None, has_avx2=None) -> dict:
     return added
 
 
+def without_reference_kernels(environ=None) -> dict:
+    """A copy of ``environ`` (default ``os.environ``) in which the machine picks its own CPU
+    kernels again: every ``REFERENCE_CPU_KERNELS`` setting that holds its pinned value is
+    left out (MKL then takes its default branch, and oneDNN its convolutions)."""
+    environ = os.environ if environ is None else environ
+    return {k: v for k, v in environ.items() if REFERENCE_CPU_KERNELS.get(k) != v}
+
+
 def share_cores(processes: int = 1, environ=None) -> None:
     """Set up ``environ`` (default ``os.environ``) for ``processes`` kernels running at once.
 

@@ -3,6 +3,7 @@
     python -m autograder.runner                       # every lesson, full mode, into build/executed
     python -m autograder.runner --quick               # quick mode (COURSE_QUICK=1)
     python -m autograder.runner --in-place NB.ipynb   # refresh a notebook's stored outputs
+    python -m autograder.runner --native-kernels --output-dir DIR   # this CPU's own kernels
 
 Progress bars are switched off (COURSE_PROGRESS=0) and the CPU kernels pinned
 (``kernel_env.REFERENCE_CPU_KERNELS``) so stored outputs are repeatable.
@@ -18,7 +19,8 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from autograder.kernel_env import own_user_state, pin_reference_kernels, share_cores
+from autograder.kernel_env import (own_user_state, pin_reference_kernels, share_cores,
+                                   without_reference_kernels)
 from autograder.trusted_tests import split_hidden
 from course_utils.settings import REPO_ROOT
 
@@ -31,11 +33,16 @@ def lesson_notebooks(root: Path = NOTEBOOKS) -> list[Path]:
 
 
 @contextmanager
-def _environment(quick: bool):
+def _environment(quick: bool, reference_kernels: bool = True):
     saved = dict(os.environ)
     os.environ["COURSE_PROGRESS"] = "0"
     share_cores()  # kernels sharing cores must not spin
-    pin_reference_kernels()  # the stored outputs were computed with these CPU kernels
+    if reference_kernels:
+        pin_reference_kernels()  # the stored outputs were computed with these CPU kernels
+    else:
+        native = without_reference_kernels()
+        os.environ.clear()
+        os.environ.update(native)
     own_user_state(REPO_ROOT / "build" / "user-state")  # not the user's matplotlib cache
     if quick:
         os.environ["COURSE_QUICK"] = "1"
@@ -65,10 +72,12 @@ def _hidden_tests_left_out(nb):
             nb.cells[index].source = source
 
 
-def execute_notebook(path: Path, quick: bool = False, timeout: int = 600):
+def execute_notebook(path: Path, quick: bool = False, timeout: int = 600,
+                     reference_kernels: bool = True):
     """Run ``path`` in a fresh kernel in its own folder; return (notebook, seconds, error).
 
-    The visible part of each test cell runs; hidden tests run in the grader, not here."""
+    The visible part of each test cell runs; hidden tests run in the grader, not here. The
+    kernel computes with the reference CPU kernels, or with the machine's own ones."""
     try:
         nb = nbformat.read(path, as_version=4)
     except Exception as error:  # not JSON, not a notebook
@@ -78,7 +87,7 @@ def execute_notebook(path: Path, quick: bool = False, timeout: int = 600):
                             resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     error = None
-    with _environment(quick), _hidden_tests_left_out(nb):
+    with _environment(quick, reference_kernels), _hidden_tests_left_out(nb):
         try:
             client.execute()
         except CellExecutionError as failure:
@@ -95,16 +104,24 @@ def main(argv=None) -> int:
     parser.add_argument("--in-place", action="store_true", help="overwrite the notebooks")
     parser.add_argument("--output-dir", type=Path, default=REPO_ROOT / "build" / "executed")
     parser.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    parser.add_argument("--native-kernels", action="store_true",
+                        help="compute with this CPU's own kernels, not the reference ones the "
+                             "stored outputs were made with (see make tolerance-survey)")
     args = parser.parse_args(argv)
+    if args.in_place and args.native_kernels:
+        parser.error("stored outputs are made with the reference kernels: --in-place and "
+                     "--native-kernels do not go together")
     paths = args.notebooks or lesson_notebooks()
     if not paths:
         print("No lesson notebooks found under notebooks/")
         return 0
     mode = "quick" if args.quick else "full"
     failures, total = 0, 0.0
-    print(f"Executing {len(paths)} notebook(s) in {mode} mode")
+    kernels = "this CPU's own kernels" if args.native_kernels else "the reference CPU kernels"
+    print(f"Executing {len(paths)} notebook(s) in {mode} mode with {kernels}")
     for path in paths:
-        nb, seconds, error = execute_notebook(path, args.quick, args.timeout)
+        nb, seconds, error = execute_notebook(path, args.quick, args.timeout,
+                                              reference_kernels=not args.native_kernels)
         total += seconds
         if nb is not None and error is None:
             target = path if args.in_place else args.output_dir / path.parent.name / path.name

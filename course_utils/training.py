@@ -96,6 +96,7 @@ class History:
     val_acc: list = field(default_factory=list)
     best_epoch: int | None = None  # lowest validation loss
     kept_epoch: int | None = None  # the epoch whose weights the model has after fit
+    keep_best: bool = False  # fit restored the weights of the best epoch
 
     def __len__(self):
         return len(self.train_loss)
@@ -259,6 +260,7 @@ def fit(model, train_data, val_data=None, *, loss_fn, optimizer, epochs, batch_s
     finally:  # an interrupted run too leaves a text bar, not a dead widget
         bar.close()
     history.kept_epoch = len(history) or None
+    history.keep_best = bool(keep_best and history.val_loss)
     if keep_best and best_state is not None:
         model.load_state_dict(best_state)
         history.kept_epoch = history.best_epoch
@@ -283,17 +285,18 @@ def _fmt_acc(acc):
 
 
 def summarize(history: History) -> str:
-    """One line with the last epoch's metrics and, when they differ, the epoch the model keeps."""
+    """One line: the last epoch's metrics, then the epoch with the lowest validation loss and
+    whether the model kept its weights. The line reads the same whichever epoch that is, so
+    that a run on another CPU, where another epoch may win, prints the same words."""
     last = len(history)
     text = f"Epoch {last}: train loss {history.train_loss[-1]:.4f}{_fmt_acc(history.train_acc[-1])}"
     if history.val_loss:
         text += f" | validation loss {history.val_loss[-1]:.4f}{_fmt_acc(history.val_acc[-1])}"
-    kept = history.kept_epoch or last
-    if kept != last:
-        k = kept - 1
-        text += (f" | weights kept from epoch {kept} (lowest validation loss "
+    if history.keep_best and history.kept_epoch:
+        k = history.kept_epoch - 1
+        text += (f" | weights kept from epoch {history.kept_epoch} (lowest validation loss "
                  f"{history.val_loss[k]:.4f}{_fmt_acc(history.val_acc[k])})")
-    elif history.best_epoch and history.best_epoch != last:
+    elif history.best_epoch:
         b = history.best_epoch - 1
         text += (f" | lowest validation loss at epoch {history.best_epoch} "
                  f"({history.val_loss[b]:.4f}); the model keeps the last epoch's weights")

@@ -72,3 +72,12 @@ def test_grading_kernels_keep_onednn_but_the_pinned_blas():
         box.cleanup()
     assert "COURSE_REFERENCE_KERNELS" not in env
     assert env["MKL_CBWR"] == "COMPATIBLE" and env["COURSE_QUICK"] == "1"
+
+
+def test_without_reference_kernels_the_machine_picks_its_own_again():
+    from autograder.kernel_env import without_reference_kernels
+
+    environ = {**REFERENCE_CPU_KERNELS, "OPENBLAS_CORETYPE": "Zen", "HOME": "/home/ana"}
+    native = without_reference_kernels(environ)
+    assert native == {"OPENBLAS_CORETYPE": "Zen", "HOME": "/home/ana"}  # a machine's own value stays
+    assert environ["MKL_CBWR"] == "COMPATIBLE"  # the original is left alone

@@ -44,3 +44,20 @@ def test_kernels_compute_with_the_pinned_cpu_kernels(tmp_path, monkeypatch):
     nb, _, error = runner.execute_notebook(path)
     assert error is None
     assert nb.cells[0].outputs[0]["text"].strip() == "AVX2"
+
+
+def test_native_kernels_leave_the_pinned_settings_out(tmp_path, monkeypatch):
+    monkeypatch.delenv("MKL_CBWR", raising=False)
+    monkeypatch.delenv("COURSE_REFERENCE_KERNELS", raising=False)
+    path = _write(tmp_path / "kernels.ipynb", "import os\n"
+                  "print(os.environ.get('MKL_CBWR'), os.environ.get('COURSE_REFERENCE_KERNELS'))")
+    nb, _, error = runner.execute_notebook(path, reference_kernels=False)
+    assert error is None and nb.cells[0].outputs[0]["text"].split() == ["None", "None"]
+    nb, _, error = runner.execute_notebook(path)
+    assert nb.cells[0].outputs[0]["text"].split() == ["COMPATIBLE", "1"] or not cpu_has_avx2()
+
+
+def test_stored_outputs_are_never_made_with_native_kernels(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        runner.main([str(tmp_path / "x.ipynb"), "--in-place", "--native-kernels"])
+    assert "do not go together" in capsys.readouterr().err
