@@ -192,14 +192,19 @@ def embedded_cluster(workers, retries=3):
 
     Each worker has one thread (it grades one submission at a time) and sets the kernels'
     threads to cores // workers. With GPUs each worker owns one (round robin when there are
-    more workers than GPUs)."""
+    more workers than GPUs). The scheduler, the workers and the client speak TLS with
+    credentials made for this cluster alone and held in memory: another user of this machine
+    can reach the scheduler's port but cannot talk to it, so cannot run code on the workers,
+    which grade as root."""
     import dask
     from distributed import Nanny, Scheduler, SpecCluster
+    from distributed.security import Security
 
     from autograder.gpus import visible_gpus, worker_gpu_environment
 
     gpus = visible_gpus()
     threads = str(max(1, usable_cores() // workers))
+    security = Security.temporary()  # a CA and a certificate of its own, never on disk
     specs = {}
     for index in range(workers):
         env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
@@ -208,7 +213,8 @@ def embedded_cluster(workers, retries=3):
             env.update(worker_gpu_environment(gpus[index % len(gpus)]))
         specs[f"grader-{index}"] = {"cls": Nanny, "options": {
             "nthreads": 1, "env": env, "host": "127.0.0.1", "dashboard": False,
-            "silence_logs": logging.ERROR, "name": f"grader-{index}"}}
+            "silence_logs": logging.ERROR, "name": f"grader-{index}", "protocol": "tls://",
+            "security": security}}
     forkserver_context()
     saved = dict(os.environ)  # the Nanny sets its pre-spawn variables in this process too
     try:
@@ -219,9 +225,10 @@ def embedded_cluster(workers, retries=3):
             "distributed.worker.daemon": True,
         }):
             return SpecCluster(
-                workers=specs, name="autograder", silence_logs=logging.ERROR,
+                workers=specs, name="autograder", silence_logs=logging.ERROR, security=security,
                 scheduler={"cls": Scheduler, "options": {
-                    "host": "127.0.0.1", "port": 0, "dashboard": False, "dashboard_address": None}})
+                    "host": "127.0.0.1", "port": 0, "dashboard": False, "dashboard_address": None,
+                    "protocol": "tls://", "security": security}})
     finally:
         for key in set(os.environ) - set(saved):
             del os.environ[key]

@@ -209,6 +209,7 @@ class Course:
         overrides.ExecuteAndJudge.notes_dir = str(self.log_dir)
         overrides.RepairCellIdentity.notes_dir = str(self.log_dir)
         overrides.TruncateLongOutputs.notes_dir = str(self.log_dir)
+        overrides.CheckedCollect.notes_dir = str(self.log_dir)
         if self.sandbox:
             overrides.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
             if self.limits is not None:

@@ -3,8 +3,11 @@ JupyterLab's Assignment List, and their submissions wait there to be collected.
 
 It is a folder everyone can write to (mode 1777, like /tmp): on one machine any path, on
 JupyterHub a volume mounted at the same path in every user's server. The course finds it in
-``c.Exchange.root`` of ``<course-dir>/nbgrader_config.py`` or in ``--exchange``.
+``c.Exchange.root`` of ``<course-dir>/nbgrader_config.py`` or in ``--exchange``. Submissions in
+it are private to their student, and collected only from their student's own folder and files
+(autograder/private_exchange.py).
 """
+import os
 import re
 import stat
 from pathlib import Path
@@ -32,11 +35,29 @@ def ensure_exchange(root, say=print):
     say(f"  created the exchange {root} (writable by everyone, like /tmp)")
 
 
+def check_course_folders(root, course_id):
+    """Refuse an exchange whose course folders someone else made: in a folder everyone can
+    write to, a student could create ``<course>/inbound`` (or a link in its place) before the
+    instructor does, and then read or replace what goes through it."""
+    mine = {0, os.geteuid()}
+    course = Path(root) / course_id
+    for folder in (course, course / "inbound", course / "outbound", course / "feedback"):
+        try:
+            info = os.lstat(folder)
+        except FileNotFoundError:
+            continue
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid not in mine:
+            what = "a link" if stat.S_ISLNK(info.st_mode) else f"owned by uid {info.st_uid}"
+            raise InstructorError(f"the exchange folder {folder} is {what}, not made by the "
+                                  "instructor: someone may have planted it; remove it and publish again")
+
+
 def _api(course, root, lesson):
     from nbgrader.apps import NbGraderAPI
     from traitlets.config import Config
 
     config = course.config()
+    check_course_folders(root, config.CourseDirectory.course_id)
     extra = Config()
     extra.Exchange.root = str(root)
     extra.ExchangeReleaseAssignment.force = True  # publishing again replaces the copy there
@@ -73,7 +94,10 @@ def collect(course, lesson, root, say=print):
     result = _api(course, root, lesson).collect(lesson, update=True)
     if not result["success"]:
         raise InstructorError(f"{lesson}: could not collect from the exchange {root}: {_failure(result)}")
-    collected = re.findall(r"(?:Collecting|Updating) submission: (\S+) ", result.get("log") or "")
+    log = result.get("log") or ""
+    for refusal in re.findall(r"Refused submission: (.*)", log):
+        say(f"  {lesson}: {refusal}")
+    collected = re.findall(r"(?:Collecting|Updating) submission: (\S+) ", log)
     if collected:
         say(f"{lesson}: collected {len(collected)} submission(s) from the exchange: {', '.join(collected)}")
     return collected

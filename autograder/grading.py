@@ -38,10 +38,11 @@ import nbformat
 from autograder.course import Course, quiet_logger
 from autograder.kernel_env import share_cores
 from autograder.ledger import Ledger, notebook_hash
-from autograder.notes import clear_notes, read_notes
+from autograder.notes import add_note, clear_notes, read_notes
 from autograder.nbgrader_run import (  # noqa: F401 - failure_reason, tune_config: public here too
     Clock, TimedExecuteAndJudge, failure_reason, record_result, run_nbgrader_autograde, tune_config)
 from autograder.preprocessors import KERNEL_DIED
+from autograder.submission_files import drop_non_plain
 from autograder.submissions import notebook_problem
 
 TIMEOUT_ERRORS = {"CellTimeoutError", "TimeoutError"}
@@ -97,6 +98,7 @@ def read_outcome(course, lesson, student, problem=None):
 
     outcome = Outcome(student, lesson, problem=problem)
     if problem and problem.startswith("missing notebook"):
+        outcome.notes = read_notes(course.log_dir, lesson, student)
         return outcome
     with Gradebook(course.db_url) as gb:
         try:
@@ -162,6 +164,7 @@ class Job:
     student: str
     sha256: str | None
     problem: str | None  # found before grading (e.g. not valid JSON), or None
+    notes: list = field(default_factory=list)  # what was left out of the submitted folder
 
 
 @dataclass
@@ -251,8 +254,10 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
         students = course.students(lesson) if students is None else list(students)
         for student in students:
             order.append((lesson, student))
+            # links, FIFOs and the like never reach nbgrader, which would follow or open them
+            left_out = drop_non_plain(course.submitted_dir(student, lesson))
             path = course.submitted_notebook(student, lesson)
-            job = Job(lesson, student, notebook_hash(path), notebook_problem(path))
+            job = Job(lesson, student, notebook_hash(path), notebook_problem(path), left_out)
             kept = None if force else _unchanged(course, entries, job)
             if kept is not None:
                 outcomes[(lesson, student)] = kept
@@ -299,6 +304,8 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
     try:
         for job in jobs:  # a run killed from here on leaves these "not graded", never stale
             clear_notes(course.log_dir, job.lesson, job.student)
+            for note in job.notes:
+                add_note(course.log_dir, job.lesson, job.student, note)
             ledger.record(job.lesson, job.student, problem=INTERRUPTED, sha256=None)
         for job in jobs:
             if job not in gradable:

@@ -19,6 +19,11 @@ COURSE_ID = "mlp-course"
 ROLES = ("student", "instructor")
 INSTRUCTOR_ONLY_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                            "@jupyter/nbgrader:course-list")
+EXCHANGE_PLUGINS = {
+    "student": {"submit": "PrivateSubmit"},
+    "instructor": {"submit": "PrivateSubmit", "collect": "CheckedCollect",
+                   "release_feedback": "PrivateReleaseFeedback"},
+}
 INSTRUCTOR_ONLY_SERVER = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 
 
@@ -34,6 +39,9 @@ def server_extensions(role):
 def nbgrader_config(role, exchange, course_dir=None, student_id=None):
     lines = [f"# Written by `python -m autograder jupyter-setup {role}`.", "c = get_config()  # noqa: F821",
              f"c.CourseDirectory.course_id = {COURSE_ID!r}", f"c.Exchange.root = {str(exchange)!r}"]
+    # submissions private to their student; collected only from their own folders
+    lines += [f"c.ExchangeFactory.{step} = {f'autograder.private_exchange.{plugin}'!r}"
+              for step, plugin in EXCHANGE_PLUGINS[role].items()]
     if role == "instructor" and course_dir is not None:
         lines.append(f"c.CourseDirectory.root = {str(course_dir)!r}")
     if student_id:

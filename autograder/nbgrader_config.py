@@ -105,6 +105,12 @@ c.GenerateAssignment.preprocessors = [
     CheckCellMetadata,
 ]
 
+# The exchange: a submission is collected only from its own student's folder and files, and
+# stays readable by that student alone (autograder/private_exchange.py).
+c.ExchangeFactory.collect = "autograder.private_exchange.CheckedCollect"
+c.ExchangeFactory.submit = "autograder.private_exchange.PrivateSubmit"
+c.ExchangeFactory.release_feedback = "autograder.private_exchange.PrivateReleaseFeedback"
+
 # Feedback: the autograded notebook holds the hidden tests again; strip them, and any echo
 # of them in outputs, from the HTML reports.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

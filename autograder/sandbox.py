@@ -31,11 +31,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import zmq
+import zmq.asyncio
 from jupyter_client.client import KernelClient
 from jupyter_client.manager import AsyncKernelManager, KernelManager
 from jupyter_client.provisioning import LocalProvisioner
 from traitlets import DottedObjectName, Float, Instance, Integer, List, Type, Unicode, default
 from traitlets.utils.importstring import import_item
+
+from autograder.submission_files import copy_plain
 
 MiB = 1 << 20
 GiB = 1 << 30
@@ -222,13 +225,6 @@ def _ppid(pid: int) -> int:
         return 0
 
 
-def _plain_entries(folder: str, names: list[str]) -> list[str]:
-    """shutil.copytree ignore function: skip fifos, sockets and devices."""
-    def plain(path):
-        return os.path.islink(path) or os.path.isdir(path) or os.path.isfile(path)
-    return [n for n in names if not plain(os.path.join(folder, n))]
-
-
 def _unshare_args() -> list[str]:
     if os.geteuid() == 0:  # no user namespace: it would map only uid 0, and setpriv needs more
         return ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
@@ -277,8 +273,8 @@ class Sandbox:
     def prepare(self, folder: str | None) -> None:
         """Fill the scratch folder: work/ = a copy of the submission folder, minus anything
         shadowing a course package, and data/."""
-        if folder:
-            shutil.copytree(folder, self.work, symlinks=True, ignore=_plain_entries)
+        if folder:  # regular files and folders only: no link is followed, no FIFO opened
+            self.notes += copy_plain(folder, self.work)
         else:
             os.mkdir(self.work)
         for name in sorted(os.listdir(self.work)):
@@ -531,6 +527,13 @@ class SandboxedKernelManager(AsyncKernelManager):
     sandbox_uid = Integer(NOBODY, config=True,
                           help="uid the kernel runs as when the autograder runs as root "
                                "(-1: stay root, without capabilities)")
+    max_message = Integer(32 * MiB, config=True,
+                          help="Bytes of one message from the kernel; a larger one is dropped "
+                               "unread (ZMQ_MAXMSGSIZE), so it never sits in the grader's memory")
+    message_queue = Integer(16, config=True,
+                            help="Messages from the kernel queued for the grader at most "
+                                 "(ZMQ_RCVHWM); with max_message, what a flood can make the "
+                                 "grader hold before it is read and counted")
     device_nodes = List(Unicode(), config=True,
                         help="Device files bound into the kernel's /dev (GPUs: /dev/nvidiactl, "
                              "/dev/nvidia-uvm, /dev/nvidia0, ...); the CUDA_* variables that "
@@ -576,6 +579,20 @@ class SandboxedKernelManager(AsyncKernelManager):
         """The current kernel's scratch folder."""
         return self._sandbox.scratch if self._sandbox else None
 
+    client_context = zmq.asyncio.Context
+
+    def client(self, **kwargs):
+        """A client whose sockets take no message over ``max_message`` and queue at most
+        ``message_queue`` of them: what the kernel sends is bounded before it is read."""
+        if "context" not in kwargs:
+            context = self.client_context()
+            context.setsockopt(zmq.MAXMSGSIZE, self.max_message)
+            context.setsockopt(zmq.RCVHWM, self.message_queue)
+            kwargs["context"] = context
+        client = super().client(**kwargs)
+        client._created_context = True  # the client terminates it when it is done
+        return client
+
     def limits_hit(self) -> list[str]:
         """The limits the last kernel ran into, e.g. ["process limit 512 reached"]."""
         return self._sandbox.limits_hit() if self._sandbox else []
@@ -619,6 +636,7 @@ class BlockingSandboxedKernelManager(SandboxedKernelManager):
     """SandboxedKernelManager with jupyter_client's blocking API (scripts, tests)."""
 
     client_class = DottedObjectName("jupyter_client.blocking.BlockingKernelClient", config=True)
+    client_context = zmq.Context
     client_factory = Type(klass=KernelClient, config=True)
     context = Instance(zmq.Context)
 

@@ -1,11 +1,13 @@
 """Bring submissions into nbgrader's ``submitted/<student>/<lesson>/`` layout and check them."""
+import contextlib
 import datetime
 import json
 import re
-import shutil
 import unicodedata
 
 import nbformat
+
+from autograder.submission_files import copy_plain_file
 
 
 def sanitize_student_id(name):
@@ -22,7 +24,7 @@ def import_flat_folder(course, folder, lesson, say=print):
     """
     imported = {}
     for path in sorted(folder.iterdir()):
-        if path.is_dir() or path.name.startswith("."):
+        if path.name.startswith(".") or (path.is_dir() and not path.is_symlink()):
             continue
         if path.suffix.lower() != ".ipynb":
             say(f"  skipped {path.name}: not a .ipynb file")
@@ -36,8 +38,16 @@ def import_flat_folder(course, folder, lesson, say=print):
             continue
         target = course.submitted_notebook(student, lesson)
         target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, target)
-        mtime = datetime.datetime.fromtimestamp(path.stat().st_mtime, tz=datetime.timezone.utc)
+        if target.exists() or target.is_symlink():
+            target.unlink()
+        refused = copy_plain_file(path, target)
+        if refused:
+            say(f"  skipped {path.name}: {refused} (only regular files are imported)")
+            for folder in (target.parent, target.parent.parent):  # made for it just now
+                with contextlib.suppress(OSError):
+                    folder.rmdir()
+            continue
+        mtime = datetime.datetime.fromtimestamp(path.lstat().st_mtime, tz=datetime.timezone.utc)
         (target.parent / "timestamp.txt").write_text(mtime.isoformat())
         imported[student] = path.name
     return sorted(imported)

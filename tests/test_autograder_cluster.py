@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import pytest
+from fixture_course import new_fixture_course
 from gradebook_snapshot import gradebook_snapshot as snapshot_of
 
 from autograder import simulate as sim
@@ -35,12 +36,7 @@ DASK = shutil.which("dask", path=str(BIN)) or shutil.which("dask")
 
 
 def _new_course(root, db_url=None):
-    root.mkdir(parents=True)
-    (root / "notebooks").mkdir()
-    (root / "notebooks" / LESSON).symlink_to(FIXTURES / LESSON, target_is_directory=True)
-    course = Course.at(root, timeout=TIMEOUT, db_url=db_url)
-    assert release(course, [LESSON], check=False, say=lambda line: None) == []
-    return course
+    return new_fixture_course(root, timeout=TIMEOUT, db_url=db_url)
 
 
 def submit_twelve(course):
@@ -182,6 +178,8 @@ def test_loopback_cluster_with_a_killed_worker_equals_sequential_grading(referen
     logs = []
     victim = None
 
+    tls = _tls_files(scratch)  # the cluster speaks TLS only, as the README's set-up says
+
     def start(*args, name):
         log = open(scratch / f"{name}.log", "w")
         logs.append(log)
@@ -193,20 +191,24 @@ def test_loopback_cluster_with_a_killed_worker_equals_sequential_grading(referen
 
     try:
         start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
-              "--scheduler-file", str(scheduler_file), name="scheduler")
+              "--protocol", "tls", *tls["flags"], "--scheduler-file", str(scheduler_file),
+              name="scheduler")
         _wait_for(scheduler_file.exists, 60, "the scheduler")
         workers = [start("worker", "--scheduler-file", str(scheduler_file), "--nthreads", "1",
                          "--nworkers", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1",
-                         "--name", f"worker-{n}", "--local-directory", str(scratch / f"w{n}"),
-                         name=f"worker-{n}")
+                         *tls["flags"], "--name", f"worker-{n}",
+                         "--local-directory", str(scratch / f"w{n}"), name=f"worker-{n}")
                    for n in (1, 2)]
         address = json.loads(scheduler_file.read_text())["address"]
+        assert address.startswith("tls://"), address
         from distributed import Client
 
-        with Client(address, timeout=30) as client:
+        assert not _connects(address, None), "the scheduler took a client without credentials"
+        with Client(address, timeout=30, security=tls["security"]) as client:
             client.wait_for_workers(2, timeout=120)
         out = open(tmp_path / "autograde.out", "w+")
-        grading = run_cli(course, "--scheduler", address, stdout=out, stderr=subprocess.STDOUT)
+        grading = run_cli(course, "--scheduler", address, stdout=out, stderr=subprocess.STDOUT,
+                          extra_env=tls["env"])
         processes.append(grading)
         victim = workers[0]
         # mid-batch: once two submissions are recorded and the victim is running a kernel
@@ -238,6 +240,71 @@ def test_loopback_cluster_with_a_killed_worker_equals_sequential_grading(referen
     assert retried >= 1, stdout  # the submission the victim was grading ran again elsewhere
     assert gradebook_snapshot(course) == snapshot
     assert ledger_snapshot(course) == ledger
+
+
+def _tls_files(folder):
+    """One temporary CA-signed key pair for a cluster, as files (0600) and as the settings of
+    the dask command line, of Dask's configuration (environment) and of a Security object."""
+    from distributed.security import Security
+
+    temporary = Security.temporary()
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    for path, text in ((key, temporary.tls_scheduler_key), (cert, temporary.tls_scheduler_cert)):
+        path.write_text(text)
+        path.chmod(0o600)
+    flags = ["--tls-ca-file", str(cert), "--tls-cert", str(cert), "--tls-key", str(key)]
+    env = {"DASK_DISTRIBUTED__COMM__REQUIRE_ENCRYPTION": "True",
+           "DASK_DISTRIBUTED__COMM__TLS__CA_FILE": str(cert),
+           "DASK_DISTRIBUTED__COMM__TLS__CLIENT__CERT": str(cert),
+           "DASK_DISTRIBUTED__COMM__TLS__CLIENT__KEY": str(key)}
+    security = Security(tls_ca_file=str(cert), tls_client_cert=str(cert), tls_client_key=str(key),
+                        require_encryption=True)
+    return {"flags": flags, "env": env, "security": security}
+
+
+def _connects(address, security, timeout=5):
+    """Whether a client with ``security`` (None: none) gets an answer from the scheduler."""
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=timeout, security=security):
+            return True
+    except Exception:  # refused in the handshake, reset, or timed out
+        return False
+
+
+ATTACKER = """
+import sys
+from distributed import Client
+from distributed.security import Security
+address = sys.argv[1]
+tries = {"tls without credentials": (address, None),
+         "tls with credentials of its own": (address, Security.temporary()),
+         "plain tcp": (address.replace("tls://", "tcp://"), None)}
+for name, (where, security) in tries.items():
+    try:
+        client = Client(where, timeout=5, security=security)
+        print(name, "CONNECTED", client.run_on_scheduler(lambda: __import__("os").getuid()))
+    except Exception as error:
+        print(name, "refused:", type(error).__name__)
+"""
+
+
+def test_another_local_user_cannot_talk_to_the_embedded_cluster(tmp_path):
+    from local_users import as_user
+
+    from autograder.cluster import GradingCluster
+
+    course = _new_course(tmp_path / "course")
+    with GradingCluster(course, workers=1) as cluster:
+        address = cluster.client.scheduler.address
+        assert address.startswith("tls://127.0.0.1:"), address
+        assert cluster.client.submit(os.getuid).result() == os.getuid()  # the grader's own client
+        tried = as_user("nobody", Path("/tmp"), sys.executable, "-c", ATTACKER, address,
+                        timeout=120)
+    lines = tried.stdout.strip().splitlines()
+    assert len(lines) == 3 and all("refused" in line and "CONNECTED" not in line for line in lines), \
+        tried.stdout + tried.stderr
 
 
 def test_killed_autograde_resumes_to_the_same_gradebook_and_keeps_unchanged_work(reference, tmp_path):

@@ -11,6 +11,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from fixture_course import new_fixture_course
 from gradebook_snapshot import gradebook_snapshot as snapshot_of
 
 from autograder import simulate as sim
@@ -105,12 +106,7 @@ def _hostile_submissions(course):
 
 
 def _new_course(root):
-    root.mkdir()
-    (root / "notebooks").mkdir()
-    (root / "notebooks" / LESSON).symlink_to(FIXTURES / LESSON, target_is_directory=True)
-    course = Course.at(root, timeout=TIMEOUT)
-    assert release(course, [LESSON], check=False, say=lambda line: None) == []
-    return course
+    return new_fixture_course(root, timeout=TIMEOUT)
 
 
 def gradebook_snapshot(course):
