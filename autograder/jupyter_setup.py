@@ -42,6 +42,10 @@ def nbgrader_config(role, exchange, course_dir=None, student_id=None):
     # submissions private to their student; collected only from their own folders
     lines += [f"c.ExchangeFactory.{step} = {f'autograder.private_exchange.{plugin}'!r}"
               for step, plugin in EXCHANGE_PLUGINS[role].items()]
+    if role == "instructor":  # formgrader shows what students wrote without running it
+        lines += ["c.HTMLExporter.sanitize_html = True",
+                  "c.HTMLExporter.filters = {'clean_html': 'autograder.html_sanitizer.clean_html', "
+                  "'markdown2html': 'autograder.html_sanitizer.markdown2html'}"]
     if role == "instructor" and course_dir is not None:
         lines.append(f"c.CourseDirectory.root = {str(course_dir)!r}")
     if student_id:

@@ -111,6 +111,12 @@ c.ExchangeFactory.collect = "autograder.private_exchange.CheckedCollect"
 c.ExchangeFactory.submit = "autograder.private_exchange.PrivateSubmit"
 c.ExchangeFactory.release_feedback = "autograder.private_exchange.PrivateReleaseFeedback"
 
+# What students wrote is shown without running it, in formgrader and on the feedback pages:
+# no JavaScript output or widget, and HTML cleaned by autograder/html_sanitizer.py.
+c.HTMLExporter.sanitize_html = True
+c.HTMLExporter.filters = {"clean_html": "autograder.html_sanitizer.clean_html",
+                          "markdown2html": "autograder.html_sanitizer.markdown2html"}
+
 # Feedback: the autograded notebook holds the hidden tests again; strip them, and any echo
 # of them in outputs, from the HTML reports.
 c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

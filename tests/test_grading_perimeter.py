@@ -62,7 +62,7 @@ def graded(tmp_path_factory, request):
     sim.submit(course, "victim", LESSON, full_solution(course))
     plants = _plants(course)
     for student, (plant, _) in plants.items():
-        sim.submit(course, student, LESSON, sim.append_code(full_solution(course), "setup", READER))
+        sim.submit(course, student, LESSON, sim.append_code(full_solution(course), "square-answer", READER))
         plant(course.submitted_dir(student, LESSON))
     # the notebook itself a link to the reference solution
     sim.submit(course, "notebook-is-a-link", LESSON, full_solution(course))
