@@ -39,6 +39,9 @@ def build_parser():
                          help="processes and threads of one submission (default 512; 0: none)")
     sandbox.add_argument("--submission-timeout", type=float, default=1800, metavar="SECONDS",
                          help="wall-clock time of one submission (default 1800 s; 0: none)")
+    sandbox.add_argument("--disk-limit", type=float, default=1.0, metavar="GIB",
+                         help="what one submission's folder may hold, a tmpfs when grading as "
+                              "root (default 1 GiB; 0: none)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     release = commands.add_parser("release", help="check and generate the student version")
@@ -133,9 +136,10 @@ def _course(args):
         raise InstructorError("--timeout must be a positive number of seconds")
     from autograder.sandbox import GiB, SandboxLimits
 
-    if min(args.memory_limit, args.max_processes, args.submission_timeout) < 0:
+    if min(args.memory_limit, args.max_processes, args.submission_timeout, args.disk_limit) < 0:
         raise InstructorError("sandbox limits must be 0 (no limit) or positive")
-    limits = SandboxLimits(int(args.memory_limit * GiB), args.max_processes, args.submission_timeout)
+    limits = SandboxLimits(int(args.memory_limit * GiB), args.max_processes, args.submission_timeout,
+                           int(args.disk_limit * GiB))
     course = Course.at(root, args.source, args.timeout, sandbox=not args.no_sandbox, limits=limits,
                        db_url=args.db_url)
     if not course.source.is_dir():

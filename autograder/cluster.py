@@ -354,7 +354,8 @@ def lesson_bundle(course, lesson, scratch):
         "timeout": int(config.Execute.timeout) if "timeout" in config.Execute else None,
         "sandbox": bool(course.sandbox),
         "limits": None if limits is None else
-        (int(limits.memory_bytes), int(limits.max_processes), float(limits.submission_seconds)),
+        (int(limits.memory_bytes), int(limits.max_processes), float(limits.submission_seconds),
+         int(limits.disk_bytes), float(limits.cpu_cores)),
         "env": {k: v for k, v in os.environ.items()
                 if k.startswith("COURSE_") and k not in MACHINE_ENV},
     }
@@ -397,7 +398,8 @@ def _warm_imports():
 
 
 def reap_orphaned_sandboxes():
-    """Kill the kernels and remove the cgroups of sandboxes whose grading process died.
+    """Kill the kernels and remove the cgroups and scratch folders of sandboxes whose grading
+    process died.
 
     A worker killed mid-submission (what the retries are for) cannot clean up its kernel's
     sandbox; the kernel can outlive it. Sandbox cgroups are named after the process that made
@@ -406,6 +408,7 @@ def reap_orphaned_sandboxes():
     import signal
 
     from autograder.sandbox import _cgroup_parents
+    from autograder.scratch import reap_orphaned_scratch
 
     try:
         _, parents = _cgroup_parents()
@@ -433,6 +436,7 @@ def reap_orphaned_sandboxes():
         for folder in folders:
             with contextlib.suppress(OSError):
                 folder.rmdir()
+    reap_orphaned_scratch()  # their scratch folders (tmpfs mounts), in the default place
     return len(orphans)
 
 

@@ -216,6 +216,9 @@ class Course:
                 overrides.SandboxedKernelManager.memory_limit = int(self.limits.memory_bytes)
                 overrides.SandboxedKernelManager.process_limit = int(self.limits.max_processes)
                 overrides.SandboxedKernelManager.time_limit = float(self.limits.submission_seconds)
+                overrides.SandboxedKernelManager.disk_limit = int(self.limits.disk_bytes)
+                if self.limits.cpu_cores:
+                    overrides.SandboxedKernelManager.cpu_limit = float(self.limits.cpu_cores)
         if self.timeout:
             overrides.Execute.timeout = int(self.timeout)
             overrides.Execute.error_on_timeout = timeout_error(int(self.timeout))

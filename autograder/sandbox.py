@@ -16,6 +16,7 @@ at the end, daemons included; a timer kills it when the submission time is up.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 import shutil
@@ -38,12 +39,15 @@ from jupyter_client.provisioning import LocalProvisioner
 from traitlets import DottedObjectName, Float, Instance, Integer, List, Type, Unicode, default
 from traitlets.utils.importstring import import_item
 
+from autograder import seccomp_filter
+from autograder.scratch import is_full, make_scratch, remove_scratch
 from autograder.submission_files import copy_plain
 
 MiB = 1 << 20
 GiB = 1 << 30
 CGROUP_FS = "/sys/fs/cgroup"
 COURSE_LIB = "/opt/course/lib"
+COURSE_VENV = "/opt/course/venv"  # the course's virtual environment, whatever its host path
 COURSE_DATA = "/opt/course/data"
 NOBODY = 65534
 MIRROR_COPY_MAX = 1 * MiB  # data home files up to this size are copied, bigger ones linked
@@ -64,6 +68,8 @@ class SandboxLimits:
     memory_bytes: int = 4 * GiB
     max_processes: int = 512
     submission_seconds: float = 1800
+    disk_bytes: int = 1 * GiB  # the scratch folder, a tmpfs of this size (as root)
+    cpu_cores: float = 0.0  # CPU time per second the kernel may use (0: no quota)
 
 
 def _read(path) -> str:
@@ -102,13 +108,17 @@ def _v2_parent_ok(folder: Path) -> bool:
             return os.access(folder, os.W_OK)
         # fails (EBUSY) in a non-root cgroup that has processes itself
         _write(folder / "cgroup.subtree_control", "+memory +pids")
+        if "cpu" in _read(folder / "cgroup.controllers").split():
+            with contextlib.suppress(OSError):  # the CPU quota is kept where it can be
+                _write(folder / "cgroup.subtree_control", "+cpu")
         return True
     except OSError:
         return False
 
 
 def _cgroup_parents() -> tuple[str, list[Path]]:
-    """("v2", [folder]) or ("v1", [memory folder, pids folder]) to create cgroups in."""
+    """("v2", [folder]) or ("v1", [memory folder, pids folder(, cpu folder)]) to create
+    cgroups in (the cpu controller where it is mounted: it caps the kernel's CPU time)."""
     root = Path(CGROUP_FS)
     if (root / "cgroup.controllers").exists():
         folder = Path(CGROUP_FS + _own_cgroup(""))
@@ -120,9 +130,11 @@ def _cgroup_parents() -> tuple[str, list[Path]]:
                               "controllers is writable")
             folder = folder.parent
     parents = []
-    for controller in ("memory", "pids"):
+    for controller in ("memory", "pids", "cpu"):
         mount = root / controller
         if not (mount / "cgroup.procs").exists():
+            if controller == "cpu":
+                break
             raise OSError(f"no cgroup {controller} controller mounted at {mount}")
         own = Path(str(mount) + _own_cgroup(controller))
         parents.append(own if own.is_dir() else mount)
@@ -155,7 +167,15 @@ class _Cgroup:
         self.procs_files = [str(d / "cgroup.procs") for d in self.dirs]
 
     def _set_limits(self, limits: SandboxLimits) -> None:
-        mem, pids = self.dirs[0], self.dirs[-1]
+        mem, pids = self.dirs[0], self.dirs[min(1, len(self.dirs) - 1)]
+        if limits.cpu_cores:
+            period = 100_000
+            quota = str(max(1000, int(limits.cpu_cores * period)))
+            if self.version == "v2" and (mem / "cpu.max").exists():
+                _write(mem / "cpu.max", f"{quota} {period}")
+            elif self.version == "v1" and len(self.dirs) > 2:
+                _write(self.dirs[2] / "cpu.cfs_period_us", str(period))
+                _write(self.dirs[2] / "cpu.cfs_quota_us", quota)
         if limits.memory_bytes and self.version == "v2":
             _write(mem / "memory.max", str(limits.memory_bytes))
             if (mem / "memory.swap.max").exists():
@@ -194,7 +214,7 @@ class _Cgroup:
 
     def events(self) -> tuple[int, int]:
         """(processes killed for memory, forks refused by the process limit)."""
-        mem, pids = self.dirs[0], self.dirs[-1]
+        mem, pids = self.dirs[0], self.dirs[min(1, len(self.dirs) - 1)]
         if self.version == "v2":
             oom = _fields(mem / "memory.events").get("oom_kill", 0)
         else:
@@ -223,6 +243,23 @@ def _ppid(pid: int) -> int:
         return int(_read(f"/proc/{pid}/stat").rpartition(")")[2].split()[1])
     except (OSError, IndexError, ValueError):
         return 0
+
+
+def _inside(path: str) -> str:
+    """Where a host path of the course's Python is in the sandbox: a virtual environment
+    (which often lies in the course folder) at COURSE_VENV, anything else where it is."""
+    venv = sys.prefix
+    if venv != sys.base_prefix and (path == venv or path.startswith(venv + "/")):
+        return COURSE_VENV + path[len(venv):]
+    return path
+
+
+def _memfd(name: str, data: bytes) -> int:
+    """A file descriptor of an anonymous in-memory file holding ``data``, read from its start."""
+    fd = os.memfd_create(name, 0)
+    os.write(fd, data)
+    os.lseek(fd, 0, os.SEEK_SET)
+    return fd
 
 
 def _unshare_args() -> list[str]:
@@ -258,8 +295,7 @@ class Sandbox:
         self._lock = threading.RLock()
         self.cgroup: _Cgroup | None = _Cgroup(limits)
         try:
-            base = os.path.realpath(scratch_base or tempfile.gettempdir())
-            self.scratch = tempfile.mkdtemp(prefix="sandbox-", dir=base)  # mode 0700
+            self.scratch, self.disk_capped = make_scratch(scratch_base, limits.disk_bytes)
             self.home = os.path.join(self.scratch, "home")
             self.work = os.path.join(self.scratch, "work")
             self.data = os.path.join(self.scratch, "data")
@@ -268,6 +304,8 @@ class Sandbox:
             os.mkdir(os.path.join(self.scratch, "runtime"))
         except BaseException:
             self.cgroup.remove()
+            if getattr(self, "scratch", None):
+                remove_scratch(self.scratch, self.disk_capped)
             raise
 
     def prepare(self, folder: str | None) -> None:
@@ -332,7 +370,7 @@ class Sandbox:
 
     def environment(self, env: dict) -> dict[str, str]:
         new = {
-            "PATH": f"{sys.prefix}/bin:/usr/local/bin:/usr/bin:/bin",
+            "PATH": f"{_inside(sys.prefix)}/bin:/usr/local/bin:/usr/bin:/bin",
             "HOME": self.home,
             "MPLCONFIGDIR": f"{self.home}/.mpl",
             "IPYTHONDIR": f"{self.home}/.ipython",
@@ -362,13 +400,14 @@ class Sandbox:
         for secret in ("/etc/shadow", "/etc/gshadow"):
             if os.path.exists(secret):
                 args += ["--ro-bind", "/dev/null", secret]
-        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",
-                 "--perms", "1777", "--tmpfs", "/tmp"]
+        size = ["--size", str(self.limits.disk_bytes)] if self.limits.disk_bytes else []
+        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", *size, "--tmpfs", "/dev/shm",
+                 "--perms", "1777", *size, "--tmpfs", "/tmp"]
         for node in self.device_nodes:
             args += ["--dev-bind", node, node]
         if self.device_nodes and os.path.isdir("/sys/bus/pci"):
             args += ["--ro-bind", "/sys", "/sys"]  # CUDA reads the GPUs' PCI topology there
-        binds = [(p, p) for p in dict.fromkeys(
+        binds = [(p, _inside(p)) for p in dict.fromkeys(
             [sys.base_prefix, sys.base_exec_prefix, sys.prefix, sys.exec_prefix])
             if not any(p == d or p.startswith(d + "/") for d in SYSTEM_DIRS)]
         binds += [(d, d) for d in self.data_dirs] + self._package_binds()
@@ -387,7 +426,25 @@ class Sandbox:
             args += ["--cap-drop", "ALL", "--"]
         else:
             args += ["--", *_drop_to(self.uid)]
-        return args + kernel_cmd
+        return args + [_inside(arg) for arg in kernel_cmd]
+
+    def launch_command(self, kernel_cmd: list[str], env: dict) -> tuple[list[str], list[int]]:
+        """The command that starts the kernel, and the file descriptors it must inherit.
+
+        bubblewrap's options (the bind mounts name the course's folders) reach it through a
+        file descriptor (``--args``), so that the sandbox's /proc/1/cmdline does not show them,
+        and the seccomp filter (autograder/seccomp_filter.py) through another."""
+        full = self.command(kernel_cmd, env)
+        split = full.index("--")
+        fds = [_memfd("bwrap-options", b"".join(a.encode() + b"\0" for a in full[1:split]))]
+        head = [full[0], "--args", str(fds[0])]
+        syscall_filter = seccomp_filter.program()
+        if syscall_filter is None:
+            self.notes.append("no seccomp filter: it is made for x86-64 processors only")
+        else:
+            fds.append(_memfd("seccomp", syscall_filter))
+            head += ["--seccomp", str(fds[-1])]
+        return head + full[split:], fds
 
     def enter_cgroup(self) -> None:
         """Popen preexec_fn: move the child into the cgroup before it runs bwrap."""
@@ -448,6 +505,9 @@ class Sandbox:
         if self.timed_out:
             lines.append(f"submission time limit {self.limits.submission_seconds:g} s reached "
                          "(kernel killed)")
+        if self.disk_capped and is_full(self.scratch):
+            lines.append(f"disk limit {_size(self.limits.disk_bytes)} reached: the submission's "
+                         "folder is full (writes failed)")
         return lines
 
     def limits_hit(self) -> list[str]:
@@ -471,7 +531,7 @@ class Sandbox:
             self._hits = self._read_hits()
             self.cgroup.remove()
             self.cgroup = None
-            shutil.rmtree(self.scratch, ignore_errors=True)
+            remove_scratch(self.scratch, self.disk_capped)
 
 
 class SandboxProvisioner(LocalProvisioner):
@@ -482,13 +542,18 @@ class SandboxProvisioner(LocalProvisioner):
         box = km._open_sandbox(kwargs.pop("cwd", None))
         kwargs = await super().pre_launch(**kwargs)  # writes the connection file
         box.give_away(km.connection_file)
-        kwargs["cmd"] = box.command(kwargs["cmd"], kwargs["env"])
+        kwargs["cmd"], fds = box.launch_command(kwargs["cmd"], kwargs["env"])
+        kwargs["pass_fds"] = tuple(fds)
         kwargs["cwd"] = box.work
         kwargs["preexec_fn"] = box.enter_cgroup
         return kwargs
 
     async def launch_kernel(self, cmd, **kwargs):
-        info = await super().launch_kernel(cmd, **kwargs)
+        try:
+            info = await super().launch_kernel(cmd, **kwargs)
+        finally:
+            for fd in kwargs.get("pass_fds", ()):
+                os.close(fd)  # bubblewrap has its own copies
         self.parent._sandbox.started(self.process)
         return info
 
@@ -514,6 +579,18 @@ class SandboxedKernelManager(AsyncKernelManager):
                             help="Processes and threads of a kernel together (0: no limit)")
     time_limit = Float(1800, config=True,
                        help="Seconds a kernel may live, i.e. one submission (0: no limit)")
+    disk_limit = Integer(1 * GiB, config=True,
+                         help="Bytes the kernel's scratch folder may hold: a tmpfs of this size "
+                              "when grading as root (0: no limit)")
+    cpu_limit = Float(config=True,
+                      help="Cores' worth of CPU time the kernel may use (a cgroup quota; 0: none). "
+                           "Default: its share of the machine, OMP_NUM_THREADS when set (one "
+                           "grading worker of several), else every core")
+
+    @default("cpu_limit")
+    def _cpu_limit_default(self):
+        threads = os.environ.get("OMP_NUM_THREADS", "")
+        return float(threads) if threads.isdigit() and int(threads) > 0 else float(os.cpu_count() or 1)
     scratch_base = Unicode("", config=True,
                            help="Folder for the kernels' scratch folders (default: system temp)")
     data_dirs = List(Unicode(), config=True,
@@ -566,13 +643,17 @@ class SandboxedKernelManager(AsyncKernelManager):
 
     @property
     def limits(self) -> SandboxLimits:
-        return SandboxLimits(self.memory_limit, self.process_limit, self.time_limit)
+        return SandboxLimits(self.memory_limit, self.process_limit, self.time_limit,
+                             self.disk_limit, self.cpu_limit)
 
     @limits.setter
     def limits(self, limits: SandboxLimits) -> None:
         self.memory_limit = limits.memory_bytes
         self.process_limit = limits.max_processes
         self.time_limit = limits.submission_seconds
+        self.disk_limit = limits.disk_bytes
+        if limits.cpu_cores:
+            self.cpu_limit = limits.cpu_cores
 
     @property
     def sandbox_dir(self) -> str | None:

@@ -236,7 +236,8 @@ def test_parallel_grading_equals_sequential(graded, tmp_path):
 # correct work keeps its points; nothing the submission does reaches the course folder, other
 # students, the network, or outlives its grading.
 
-ATTACK_LIMITS = dict(memory_bytes=1 << 30, max_processes=64, submission_seconds=25)
+ATTACK_LIMITS = dict(memory_bytes=1 << 30, max_processes=64, submission_seconds=25,
+                     disk_bytes=64 << 20)
 WRONG = {"square-answer": "def square(x):\n    return 0\n",
          "mean-answer": "def mean(values):\n    return 2\n",
          "softmax-answer": "def softmax(scores):\n    return [0.5, 0.5]\n"}
@@ -332,6 +333,12 @@ def _attacks(course, probe_port, paths):
             "import signal\ndef mean(values):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
             "    while True:\n        pass\n")), 1, "timed out"),
         "outlives-submission-time": (_slow_tail(full(), cells=6, seconds=6), 6, "submission time limit"),
+        "fills-its-folder": (sim.append_code(full(), "square-answer", (
+            "import os\nfor where in ('fill.bin', '/tmp/fill.bin', '/dev/shm/fill.bin'):\n"
+            "    try:\n        with open(where, 'wb') as f:\n"
+            "            for _ in range(256):\n                f.write(b'x' * (1 << 20)); f.flush()\n"
+            "    except OSError as error:\n        print(where, 'full:', error.errno)\n")), 6,
+            "disk limit 64 MiB reached"),
         "huge-image": (sim.append_code(full(), "square-answer", (
             "import base64, os\nfrom IPython.display import display\n"
             "display({'image/png': base64.b64encode(os.urandom(12 << 20)).decode()}, raw=True)\n")), 6,
@@ -467,7 +474,7 @@ ATTACK_NAMES = [
     "patch-display", "forge-probe", "showtraceback-blank", "input-transformer", "ast-transformer",
     "pre-run-hook", "custom-exc-blank", "reads-course-folder", "writes-course-folder",
     "network-loopback", "shadow-course-utils", "memory-hog", "process-flood", "forked-daemon",
-    "ignores-interrupt", "outlives-submission-time", "huge-image", "renamed-answer-id",
+    "ignores-interrupt", "outlives-submission-time", "fills-its-folder", "huge-image", "renamed-answer-id",
     "renamed-test-id", "pasted-from-other-lesson", "added-metadata-entry", "answer-flagged-graded",
     "stripped-answer-metadata", "stripped-test-metadata", "all-metadata-stripped",
     "extra-graded-cell", "deleted-written-answer", "stderr-print", "own-expect-helper",

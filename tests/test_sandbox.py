@@ -300,3 +300,80 @@ def test_nbclient_runs_a_notebook_in_the_sandbox(course, tmp_path):
     assert data == "alice's data"
     assert utils.startswith(COURSE_LIB)
     assert list(scratch.iterdir()) == []
+
+
+def test_the_submissions_folder_has_a_disk_limit(start):
+    if os.geteuid() != 0:
+        pytest.skip("the scratch folder is a size-capped tmpfs when grading as root")
+    km, kc = start(disk_limit=8 * MiB)
+    scratch = km.sandbox_dir
+    assert os.path.ismount(scratch)
+    out = run(kc, "import os\nwritten = 0\ntry:\n"
+                  "    with open('big.bin', 'wb') as f:\n"
+                  "        for _ in range(64):\n            f.write(os.urandom(1 << 20)); written += 1\n"
+                  "            f.flush()\nexcept OSError as error:\n    print('stopped', error.errno)\n"
+                  "print(written)")
+    assert out.splitlines()[0] == "stopped 28" and int(out.splitlines()[-1]) < 9  # ENOSPC
+    assert any(line.startswith("disk limit 8 MiB reached") for line in km.limits_hit())
+    km.shutdown_kernel(now=True)
+    assert not os.path.exists(scratch) and not os.path.ismount(scratch)
+
+
+def test_a_killed_graders_scratch_folder_is_reaped(tmp_path):
+    import subprocess
+
+    from autograder.scratch import make_scratch, reap_orphaned_scratch
+
+    code = ("import sys; from autograder.scratch import make_scratch\n"
+            f"print(make_scratch({str(tmp_path)!r}, 4 << 20)[0])")
+    made = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    orphan = made.stdout.strip()  # its maker exited without cleaning up, as if killed
+    assert os.path.isdir(orphan) and (os.path.ismount(orphan) or os.geteuid() != 0)
+    mine, capped = make_scratch(str(tmp_path), 4 << 20)
+    assert reap_orphaned_scratch(str(tmp_path)) == 1
+    assert not os.path.exists(orphan) and os.path.isdir(mine)  # a living grader's stays
+    from autograder.scratch import remove_scratch
+
+    remove_scratch(mine, capped)
+    assert os.listdir(tmp_path) == []
+
+
+def test_system_calls_a_notebook_never_needs_are_refused(start):
+    import platform
+
+    if platform.machine() != "x86_64":
+        pytest.skip("the seccomp filter is made for x86-64")
+    km, kc = start()
+    out = run(kc, "import ctypes, errno, os, subprocess, threading\n"
+                  "libc = ctypes.CDLL(None, use_errno=True)\n"
+                  "def tried(result):\n    return errno.errorcode.get(ctypes.get_errno(), 'ok') if result == -1 else 'ok'\n"
+                  "print('user namespace', tried(libc.unshare(0x10000000)))\n"
+                  "print('mount namespace', tried(libc.unshare(0x00020000)))\n"
+                  "print('mount', tried(libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)))\n"
+                  "print('ptrace', tried(libc.ptrace(16, 1, None, None)))\n"
+                  "print('bpf', tried(libc.syscall(321, 0, None, 0)))\n"
+                  "print('unshare command', subprocess.run(['unshare', '--user', 'true'], capture_output=True).returncode != 0)\n"
+                  "t = threading.Thread(target=lambda: None); t.start(); t.join()\n"
+                  "print('fork', subprocess.run(['true']).returncode == 0)\n")
+    assert out.splitlines() == ["user namespace EPERM", "mount namespace EPERM", "mount EPERM",
+                                "ptrace EPERM", "bpf EPERM", "unshare command True", "fork True"]
+
+
+def test_the_kernel_gets_its_share_of_cpu_time(start):
+    km, kc = start(cpu_limit=0.5)
+    out = run(kc, "import time\nstart, cpu = time.monotonic(), time.process_time()\n"
+                  "while time.monotonic() - start < 3:\n    pass\n"
+                  "print(round((time.process_time() - cpu) / (time.monotonic() - start), 2))")
+    share = float(out)
+    cgroup = Path("/sys/fs/cgroup/cpu")
+    if not (Path("/sys/fs/cgroup/cgroup.controllers").exists() or cgroup.exists()):
+        pytest.skip("no cpu cgroup controller here")
+    assert share < 0.7, share  # a busy loop gets half a core, not a whole one
+
+
+def test_the_sandbox_command_line_shows_no_course_folder(start, course):
+    km, kc = start()
+    out = run(kc, "print(open('/proc/1/cmdline', 'rb').read().replace(b'\\0', b' ').decode())")
+    assert "bwrap --args" in out
+    for hidden in (str(REPO), str(course), COURSE_LIB, "--ro-bind"):
+        assert hidden not in out, (hidden, out)
