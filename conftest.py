@@ -11,12 +11,13 @@ from autograder.kernel_env import own_user_state, pin_reference_kernels, share_c
 pytest_plugins = ("autograder.nbval_tolerant",)
 
 # nbval's kernels inherit this process's environment, as the runner's do: compute with the CPU
-# kernels the stored outputs were made with, so that a run on one machine repeats itself, and
-# let idle OpenMP threads sleep (pytest-xdist runs kernels side by side; spinning made them 10x
-# slower). Another CPU still computes other last digits: cells that print results of training
-# declare how far their numbers may move (docs/authoring.md).
+# kernels the stored outputs were made with, so that a run on one machine repeats itself. Each
+# pytest-xdist worker's kernels get that worker's share of the cores, and idle OpenMP threads
+# sleep: two workers' kernels spinning on all cores made a scikit-learn cell 10x slower. Another
+# CPU or thread count computes other last digits: cells that print results of training declare
+# how far their numbers may move (docs/authoring.md).
 pin_reference_kernels()
-share_cores()
+share_cores(int(os.environ.get("PYTEST_XDIST_WORKER_COUNT") or 1))
 # matplotlib's font cache, IPython's profile and Jupyter's folders: the test run's own, fresh
 # each run, never the user's (a stale font cache printed findfont warnings into stored outputs)
 own_user_state(tempfile.mkdtemp(prefix="course-test-home-"))
