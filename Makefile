@@ -1,6 +1,8 @@
 # The two commands of the README, and the environment they set up when it is missing.
 #   make course   execute every lesson (full mode), then grade the reference solutions
 #   make test     the test suite (unit tests, notebook regression with nbval, autograder end to end)
+#   make test-fast  a developer's loop: no browser, no notebook runs, no grading of whole lessons
+#   make lint     ruff over the packages, tests, benchmarks and the notebooks' code (hidden tests too)
 #   make test-gpu on a machine with an NVIDIA GPU: every lesson and the grading on CUDA
 #   make test-without-shared  the tests whose data can come from ../shared, as a user without it
 #   make tolerance-survey  how far each lesson's printed numbers move under other CPU kernels
@@ -19,24 +21,33 @@ endif
 export PATH := $(abspath $(VENV))/bin:$(PATH)
 export COURSE_PROGRESS := 0
 
-.PHONY: course test test-without-shared test-gpu tolerance-survey env system lock clean
+.PHONY: course test test-fast lint test-without-shared test-gpu tolerance-survey env system system-course lock clean
 
-# Debian packages the grading needs: bubblewrap for the sandbox every submission runs in, and
-# the PostgreSQL server that tests/test_gradebook_postgres.py starts a throwaway cluster of
-# (nbgrader's db_url); and the browser tests' (tests/browser/): Debian's Chromium, which
-# Playwright drives instead of a browser of its own, with the DejaVu fonts its screenshots are
-# rendered in. As root they are installed when missing; otherwise the command to install them
-# is printed.
-SYSTEM_PACKAGES := bubblewrap postgresql chromium fonts-dejavu-core
+# Debian packages: the course needs bubblewrap alone (the sandbox every submission is graded
+# in); the tests also need the PostgreSQL server that tests/test_gradebook_postgres.py starts a
+# throwaway cluster of (nbgrader's db_url), and for the browser tests (tests/browser/) Debian's
+# Chromium, which Playwright drives instead of a browser of its own, with the DejaVu fonts its
+# screenshots are rendered in. As root they are installed when missing; otherwise the command
+# to install them is printed.
+COURSE_PACKAGES := bubblewrap
+TEST_PACKAGES := bubblewrap postgresql chromium fonts-dejavu-core
 
-course: $(STAMP) system
-	$(PY) -m autograder.runner
+course: $(STAMP) system-course
+	$(PY) -m autograder.authoring.runner
 	COURSE_QUICK=1 $(PY) -m autograder demo
 
 test: $(STAMP) system
 	$(PY) -m pytest -n $(WORKERS) --dist loadfile -p no:cacheprovider \
 		--nbval-tolerant --nbval-current-env --nbval-sanitize-with tests/nbval_sanitize.cfg \
 		--durations=30 --ignore=tests/fixtures tests notebooks
+
+# The tests not marked slow (tests that execute notebooks, grade whole lessons or drive a browser).
+test-fast: $(STAMP)
+	$(PY) -m pytest -n $(WORKERS) --dist loadfile -p no:cacheprovider -m "not slow and not browser" \
+		--durations=10 --ignore=tests/fixtures tests
+
+lint: $(STAMP)
+	$(PY) -m ruff check .
 
 # The tests that read ../shared/data when it is there (the MNIST test set, the Kaggle Titanic
 # CSV), run again the way a user without it sees them: COURSE_MNIST_DIR unset and ../shared
@@ -69,23 +80,32 @@ test-gpu: $(STAMP) system
 KERNEL_RUNS := build/kernels
 tolerance-survey: $(STAMP)
 	rm -rf $(KERNEL_RUNS)
-	$(PY) -m autograder.runner --native-kernels --output-dir $(KERNEL_RUNS)/own-kernels
-	OMP_NUM_THREADS=1 $(PY) -m autograder.runner --native-kernels --output-dir $(KERNEL_RUNS)/own-kernels-1-thread
-	OMP_NUM_THREADS=3 $(PY) -m autograder.runner --output-dir $(KERNEL_RUNS)/reference-kernels-3-threads
-	$(PY) -m autograder.tolerance_survey $(KERNEL_RUNS)/*
+	$(PY) -m autograder.authoring.runner --native-kernels --output-dir $(KERNEL_RUNS)/own-kernels
+	OMP_NUM_THREADS=1 $(PY) -m autograder.authoring.runner --native-kernels --output-dir $(KERNEL_RUNS)/own-kernels-1-thread
+	OMP_NUM_THREADS=3 $(PY) -m autograder.authoring.runner --output-dir $(KERNEL_RUNS)/reference-kernels-3-threads
+	$(PY) -m autograder.authoring.tolerance_survey $(KERNEL_RUNS)/*
 
 env: $(STAMP)
 
 system:
-	@missing=""; command -v bwrap >/dev/null || missing="bubblewrap"; \
-	command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
-	  || missing="$$missing postgresql"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
-	test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing fonts-dejavu-core"; \
+	@$(MAKE) --no-print-directory packages PACKAGES="$(TEST_PACKAGES)"
+
+system-course:
+	@$(MAKE) --no-print-directory packages PACKAGES="$(COURSE_PACKAGES)"
+
+# PACKAGES that are missing, installed with apt-get as root (checked by the command they give).
+packages:
+	@missing=""; for p in $(PACKAGES); do case $$p in \
+	  bubblewrap) command -v bwrap >/dev/null || missing="$$missing $$p";; \
+	  postgresql) command -v initdb >/dev/null || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 \
+	    || missing="$$missing $$p";; \
+	  chromium) command -v chromium >/dev/null || missing="$$missing $$p";; \
+	  fonts-dejavu-core) test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing $$p";; \
+	  esac; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    echo "Installing $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	  else echo "Missing: $$missing. Install it with: sudo apt-get install $$missing"; fi; \
+	    echo "Installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  else echo "Missing:$$missing. Install it with: sudo apt-get install$$missing"; fi; \
 	fi
 
 $(STAMP): pyproject.toml constraints.txt autograder/templates/formgrade/mathjax.html.j2 \
@@ -93,7 +113,7 @@ $(STAMP): pyproject.toml constraints.txt autograder/templates/formgrade/mathjax.
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
-	$(PY) -m autograder.jupyter_data
+	$(PY) -m autograder.lab.data_files
 	@touch $@
 	@echo "Environment ready in $(VENV) ($$(du -sh $(VENV) | cut -f1))"
 

@@ -7,8 +7,8 @@ import pytest
 from autograder.kernel_env import own_user_state, pin_reference_kernels, share_cores
 
 # The notebook regression run: nbval with the tolerances that cells declare, hidden tests left
-# to the grader (autograder/nbval_tolerant.py).
-pytest_plugins = ("autograder.nbval_tolerant",)
+# to the grader (autograder/authoring/nbval_tolerant.py).
+pytest_plugins = ("autograder.authoring.nbval_tolerant",)
 
 # nbval's kernels inherit this process's environment, as the runner's do: compute with the CPU
 # kernels the stored outputs were made with, so that a run on one machine repeats itself. Each

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from autograder.course import Course, InstructorError
+from autograder.sandbox.limits import GiB, SandboxLimits
 
 COMMANDS = ("release", "autograde", "feedback", "export", "demo", "jupyter-setup")
 
@@ -33,15 +34,17 @@ def build_parser():
     sandbox = parser.add_argument_group("the grading sandbox (bubblewrap and cgroups, Linux)")
     sandbox.add_argument("--no-sandbox", action="store_true",
                          help="run submissions unsandboxed, with your permissions (warned every run)")
-    sandbox.add_argument("--memory-limit", type=float, default=4.0, metavar="GIB",
-                         help="memory of one submission's processes (default 4 GiB; 0: none)")
-    sandbox.add_argument("--max-processes", type=int, default=512, metavar="N",
-                         help="processes and threads of one submission (default 512; 0: none)")
-    sandbox.add_argument("--submission-timeout", type=float, default=1800, metavar="SECONDS",
-                         help="wall-clock time of one submission (default 1800 s; 0: none)")
-    sandbox.add_argument("--disk-limit", type=float, default=1.0, metavar="GIB",
+    limits = SandboxLimits()
+    sandbox.add_argument("--memory-limit", type=float, default=limits.memory_bytes / GiB, metavar="GIB",
+                         help="memory of one submission's processes (default %(default)g GiB; 0: none)")
+    sandbox.add_argument("--max-processes", type=int, default=limits.max_processes, metavar="N",
+                         help="processes and threads of one submission (default %(default)s; 0: none)")
+    sandbox.add_argument("--submission-timeout", type=float, default=limits.submission_seconds,
+                         metavar="SECONDS",
+                         help="wall-clock time of one submission (default %(default)g s; 0: none)")
+    sandbox.add_argument("--disk-limit", type=float, default=limits.disk_bytes / GiB, metavar="GIB",
                          help="what one submission's folder may hold, a tmpfs when grading as "
-                              "root (default 1 GiB; 0: none)")
+                              "root (default %(default)g GiB; 0: none)")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     release = commands.add_parser("release", help="check and generate the student version")
@@ -71,7 +74,7 @@ def build_parser():
     grade.add_argument("--retries", type=int, default=3, metavar="N",
                        help="start a submission again up to N times when its worker dies "
                             "(default 3), then report it NOT GRADED")
-    grade.add_argument("--engine", choices=("auto", "inline", "dask", "processes"), default="auto",
+    grade.add_argument("--engine", choices=("auto", "inline", "dask"), default="auto",
                        help=argparse.SUPPRESS)  # for benchmarks: force one grading path
 
     feedback = commands.add_parser("feedback", help="write HTML feedback for graded submissions")
@@ -134,8 +137,6 @@ def _course(args):
         raise InstructorError(f"--course-dir {root} is not a folder")
     if args.timeout is not None and args.timeout <= 0:
         raise InstructorError("--timeout must be a positive number of seconds")
-    from autograder.sandbox import GiB, SandboxLimits
-
     if min(args.memory_limit, args.max_processes, args.submission_timeout, args.disk_limit) < 0:
         raise InstructorError("sandbox limits must be 0 (no limit) or positive")
     limits = SandboxLimits(int(args.memory_limit * GiB), args.max_processes, args.submission_timeout,
@@ -148,13 +149,13 @@ def _course(args):
 
 
 def run_release(course, args):
-    from autograder.release import release
+    from autograder.instructor.release import release
 
     exchange = _exchange(course, args, required=args.publish)
     print(f"release ({course.root}):")
     failed = release(course, args.lessons, check=not args.no_check)
     if args.publish:
-        from autograder.exchange import publish
+        from autograder.exchange.folders import publish
 
         for lesson in course.check_lessons(args.lessons):
             if lesson not in failed:
@@ -163,7 +164,7 @@ def run_release(course, args):
 
 
 def _exchange(course, args, required=False):
-    from autograder.exchange import exchange_root
+    from autograder.exchange.folders import exchange_root
 
     root = exchange_root(course, args.exchange)
     if root is None and required:
@@ -173,7 +174,7 @@ def _exchange(course, args, required=False):
 
 
 def run_autograde(course, args):
-    from autograder.cluster import configured_scheduler, default_workers, prestart_forkserver
+    from autograder.cluster.lifecycle import configured_scheduler, default_workers, prestart_forkserver
 
     if args.workers != "auto" and args.workers < 1:
         raise InstructorError("--workers must be at least 1")
@@ -185,8 +186,8 @@ def run_autograde(course, args):
             and course.gradebook_exists():
         prestart_forkserver()  # the embedded cluster's workers fork from it, imports done
 
-    from autograder.grading import grade_batch
-    from autograder.submissions import import_flat_folder
+    from autograder.grading.batch import grade_batch
+    from autograder.instructor.lms_import import import_flat_folder
 
     lessons = args.lessons
     students = args.student
@@ -210,7 +211,7 @@ def run_autograde(course, args):
         lessons = [lesson for lesson in course.check_lessons([]) if _is_released(course, lesson)]
     exchange = _exchange(course, args)
     if exchange is not None and args.submissions is None:
-        from autograder.exchange import collect
+        from autograder.exchange.folders import collect
 
         for lesson in lessons:
             collect(course, lesson, exchange)
@@ -254,7 +255,7 @@ def _is_released(course, lesson):
 
 
 def run_feedback(course, args):
-    from autograder.feedback import feedback
+    from autograder.instructor.feedback import feedback
 
     lessons = course.check_lessons(args.lessons)
     written = feedback(course, lessons)
@@ -263,7 +264,7 @@ def run_feedback(course, args):
 
 
 def run_export(course, args):
-    from autograder.export import export
+    from autograder.instructor.export import export
 
     if not course.gradebook_exists():
         raise InstructorError(f"no gradebook in {course.root}: nothing to export")
@@ -272,7 +273,7 @@ def run_export(course, args):
 
 
 def run_demo(course, args):
-    from autograder.demo import demo, demo_course
+    from autograder.instructor.demo import demo, demo_course
 
     scratch = demo_course(course)
     print(f"demo in the scratch course {scratch.root} (COURSE_QUICK={os.environ.get('COURSE_QUICK', '')}); "
@@ -285,7 +286,7 @@ def run_demo(course, args):
 def run_jupyter_setup(course, args):
     from jupyter_core.paths import jupyter_config_dir
 
-    from autograder.jupyter_setup import write_jupyter_config
+    from autograder.lab.setup import write_jupyter_config
 
     exchange = _exchange(course, args, required=True)
     config_dir = args.config_dir or Path(jupyter_config_dir())

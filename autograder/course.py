@@ -70,8 +70,8 @@ def root_config_value(root, section, name):
 class Course:
     """An nbgrader course directory whose source notebooks live in ``source``.
 
-    ``sandbox``: run every kernel in the bubblewrap sandbox (autograder/sandbox.py) with the
-    ``limits`` (autograder.sandbox.SandboxLimits; None: its defaults).
+    ``sandbox``: run every kernel in the bubblewrap sandbox (autograder/sandbox/kernel_manager.py) with the
+    ``limits`` (autograder.sandbox.kernel_manager.SandboxLimits; None: its defaults).
     ``gradebook_url``: nbgrader's ``db_url`` (e.g. ``postgresql://user@host/db``); None: the
     SQLite file ``gradebook.db`` in the root, or the ``c.CourseDirectory.db_url`` of an
     ``nbgrader_config.py`` in the root (see :meth:`at`)."""
@@ -92,7 +92,7 @@ class Course:
 
     def require_sandbox(self):
         """Stop with one line saying what is missing when kernels cannot be sandboxed here."""
-        from autograder.sandbox import sandbox_unavailable
+        from autograder.sandbox.bubblewrap import sandbox_unavailable
 
         if self.sandbox and (missing := sandbox_unavailable()):
             raise InstructorError(f"cannot sandbox the submissions: {missing} "
@@ -211,7 +211,7 @@ class Course:
         overrides.TruncateLongOutputs.notes_dir = str(self.log_dir)
         overrides.CheckedCollect.notes_dir = str(self.log_dir)
         if self.sandbox:
-            overrides.Execute.kernel_manager_class = "autograder.sandbox.SandboxedKernelManager"
+            overrides.Execute.kernel_manager_class = "autograder.sandbox.kernel_manager.SandboxedKernelManager"
             if self.limits is not None:
                 overrides.SandboxedKernelManager.memory_limit = int(self.limits.memory_bytes)
                 overrides.SandboxedKernelManager.process_limit = int(self.limits.max_processes)

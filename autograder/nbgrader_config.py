@@ -4,16 +4,32 @@ import os
 
 from nbconvert.preprocessors import ClearMetadataPreprocessor, CSSHTMLHeaderPreprocessor
 from nbgrader.preprocessors import (
-    AssignLatePenalties, CheckCellMetadata, ClearHiddenTests, ClearMarkScheme, ClearOutput,
-    ClearSolutions, ComputeChecksums, GetGrades, IgnorePattern, IncludeHeaderFooter,
-    InstantiateTests, LimitOutput, LockCells, OverwriteCells, OverwriteKernelspec, SaveAutoGrades,
-    SaveCells)
+    AssignLatePenalties,
+    CheckCellMetadata,
+    ClearHiddenTests,
+    ClearMarkScheme,
+    ClearOutput,
+    ClearSolutions,
+    ComputeChecksums,
+    GetGrades,
+    IgnorePattern,
+    IncludeHeaderFooter,
+    InstantiateTests,
+    LimitOutput,
+    LockCells,
+    OverwriteCells,
+    OverwriteKernelspec,
+    SaveAutoGrades,
+    SaveCells,
+)
 
-from autograder.preprocessors import (
-    DeduplicateIdsCompletely, ExecuteAndJudge, HideHiddenTests, TagCellsThatRaise,
-    TruncateLongOutputs)
 from autograder.course import timeout_error
-from autograder.repair import RepairCellIdentity
+from autograder.preprocessors.deduplicate_ids import DeduplicateIdsCompletely
+from autograder.preprocessors.hide_hidden_tests import HideHiddenTests
+from autograder.preprocessors.judge import ExecuteAndJudge
+from autograder.preprocessors.repair_cell_identity import RepairCellIdentity
+from autograder.preprocessors.tag_cells_that_raise import TagCellsThatRaise
+from autograder.preprocessors.truncate_outputs import TruncateLongOutputs
 
 c = get_config()  # noqa: F821 (injected by the traitlets config loader)
 
@@ -59,7 +75,7 @@ c.LimitOutput.max_traceback = 100
 c.TruncateLongOutputs.max_chars = 100_000
 
 # Autograde = nbgrader's default pipeline, except that every test cell's grade is decided by
-# its hidden test run in the grader (ExecuteAndJudge; autograder/trusted_tests.py), a kernel
+# its hidden test run in the grader (ExecuteAndJudge; autograder/grading/trusted_tests.py), a kernel
 # crash fails only the cells from the crash on, and outputs are capped in characters.
 # The course secret that hidden inputs derive from: CourseDirectory.root/.autograder-secret.
 c.Autograde.autograde_preprocessors = [
@@ -106,16 +122,16 @@ c.GenerateAssignment.preprocessors = [
 ]
 
 # The exchange: a submission is collected only from its own student's folder and files, and
-# stays readable by that student alone (autograder/private_exchange.py).
-c.ExchangeFactory.collect = "autograder.private_exchange.CheckedCollect"
-c.ExchangeFactory.submit = "autograder.private_exchange.PrivateSubmit"
-c.ExchangeFactory.release_feedback = "autograder.private_exchange.PrivateReleaseFeedback"
+# stays readable by that student alone (autograder/exchange/private.py).
+c.ExchangeFactory.collect = "autograder.exchange.private.CheckedCollect"
+c.ExchangeFactory.submit = "autograder.exchange.private.PrivateSubmit"
+c.ExchangeFactory.release_feedback = "autograder.exchange.private.PrivateReleaseFeedback"
 
 # What students wrote is shown without running it, in formgrader and on the feedback pages:
-# no JavaScript output or widget, and HTML cleaned by autograder/html_sanitizer.py.
+# no JavaScript output or widget, and HTML cleaned by autograder/lab/html_sanitizer.py.
 c.HTMLExporter.sanitize_html = True
-c.HTMLExporter.filters = {"clean_html": "autograder.html_sanitizer.clean_html",
-                          "markdown2html": "autograder.html_sanitizer.markdown2html"}
+c.HTMLExporter.filters = {"clean_html": "autograder.lab.html_sanitizer.clean_html",
+                          "markdown2html": "autograder.lab.html_sanitizer.markdown2html"}
 
 # Feedback: the autograded notebook holds the hidden tests again; strip them, and any echo
 # of them in outputs, from the HTML reports.

@@ -22,9 +22,9 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset
 from torchvision import transforms
 
+from benchmarks import lesson5
 from benchmarks.flops import measured_matmul_gflops, training_flops_per_sample
 from benchmarks.report import format_table, warn_if_busy
-from benchmarks import lesson5
 from course_utils.models import LeNet
 from course_utils.training import fit
 

@@ -5,7 +5,8 @@ In a scratch course folder (the repository is left alone) the lessons are releas
 batch is graded by ``python -m autograder autograde LESSON ... --force`` (the command an
 instructor runs; its start-up is included) with each engine and worker count:
 
-- ``process pool``: the former pool of processes on this machine (``--engine processes``);
+- ``in process``: one submission after another in the command's own process (``--engine inline``,
+  one worker only);
 - ``embedded Dask``: the default, a Dask cluster started by the command (``--engine dask``);
 - ``loopback cluster``: an existing Dask cluster standing in for N machines: a ``dask
   scheduler`` and N ``dask worker`` processes of one thread each, each pinned to its own core
@@ -19,7 +20,7 @@ for a worker and running cells: kernel start, nbgrader, copying, recording) and 
 of the added worker. Quick mode (``COURSE_QUICK=1``) is the default: ``--full`` grades full runs.
 
     python -m benchmarks.grading_throughput [--submissions 4] [--fixture 8] [--workers 1 2]
-        [--lessons 01-loss-functions 04-xor] [--engines pool dask loopback] [--full]
+        [--lessons 01-loss-functions 04-xor] [--engines inline dask loopback] [--full]
 """
 import argparse
 import json
@@ -46,7 +47,7 @@ COLUMNS = [
     ("speedup", "speed-up vs 1 worker", ".2f"),
     ("full_marks", "full marks", ""),
 ]
-ENGINES = {"pool": "process pool", "dask": "embedded Dask", "loopback": "loopback cluster"}
+ENGINES = {"inline": "in process", "dask": "embedded Dask", "loopback": "loopback cluster"}
 DEFAULT_LESSONS = ["01-loss-functions", "04-xor"]
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "notebooks"
 SCORE = re.compile(r"^\s+(\S+) / (\S+): ([\d.]+)/([\d.]+)", re.MULTILINE)
@@ -70,8 +71,13 @@ def _autograder(root, source, *args, env):
 
 
 def _submit_reference_copies(root, source, lessons, n_submissions):
+    from autograder.authoring.simulate import (
+        fill_with_solution,
+        reference_answers,
+        released,
+        submit,
+    )
     from autograder.course import Course
-    from autograder.simulate import fill_with_solution, reference_answers, released, submit
 
     course = Course.at(root, source)
     for lesson in lessons:
@@ -109,9 +115,9 @@ class LoopbackCluster:
         self.address = json.loads(scheduler_file.read_text())["address"]
         with Client(self.address, timeout=60) as client:
             client.wait_for_workers(self.n, timeout=180)
-            from autograder.cluster import _warm_imports
+            from autograder.cluster.worker import warm_imports
 
-            client.run(_warm_imports)  # a long-lived cluster's workers have imported already
+            client.run(warm_imports)  # a long-lived cluster's workers have imported already
         return self
 
     def _start(self, command, name):
@@ -141,7 +147,7 @@ def _grade(root, source, lessons, engine, n_workers, env, scratch):
             start = time.perf_counter()
             output = _autograder(root, source, *args, "--scheduler", cluster.address, env=env)
             return time.perf_counter() - start, output
-    engine_flag = {"pool": "processes", "dask": "dask"}[engine]
+    engine_flag = engine
     start = time.perf_counter()
     output = _autograder(root, source, *args, "--engine", engine_flag, "--workers", str(n_workers),
                          env=env)
@@ -160,6 +166,8 @@ def run_set(name, source, lessons, n_submissions, workers, engines, env, say=pri
         for engine in engines:
             one = None
             for n_workers in workers:
+                if engine == "inline" and n_workers > 1:
+                    continue
                 seconds, output = _grade(root, source, lessons, engine, n_workers, env, root)
                 scores = SCORE.findall(output)
                 full = sum(float(score) == float(best) for *_, score, best in scores)

@@ -11,8 +11,8 @@ import re
 import torch
 from torch import nn
 
-from course_utils.lessons.l05_mnist import augmented_loader, random_affine
 from course_utils.datasets import MNIST_MEAN, MNIST_STD
+from course_utils.lessons.l05_mnist import augmented_loader, random_affine
 from course_utils.models import MLP
 from course_utils.settings import REPO_ROOT
 

@@ -1,6 +1,6 @@
 """Benchmark 3: execution time of every lesson notebook in full and quick mode, and in total.
 
-Each notebook runs top to bottom in a fresh kernel (``autograder.runner``), in its own
+Each notebook runs top to bottom in a fresh kernel (``autograder.authoring.runner``), in its own
 folder, as ``make course`` runs it. Targets: every notebook within 3 minutes and the whole
 course within 10 minutes in full mode.
 
@@ -9,8 +9,8 @@ course within 10 minutes in full mode.
 import argparse
 from pathlib import Path
 
+from autograder.authoring.runner import execute_notebook, lesson_notebooks
 from benchmarks.report import format_table, warn_if_busy
-from autograder.runner import execute_notebook, lesson_notebooks
 from course_utils.settings import REPO_ROOT
 
 NOTEBOOK_LIMIT_S = 180

@@ -15,8 +15,15 @@ import shlex
 import sys
 from pathlib import Path
 
-from benchmarks import epoch_time, grading_throughput, lesson5, notebook_times, profile_epoch
-from benchmarks import recipe_costs, time_to_accuracy
+from benchmarks import (
+    epoch_time,
+    grading_throughput,
+    lesson5,
+    notebook_times,
+    profile_epoch,
+    recipe_costs,
+    time_to_accuracy,
+)
 from benchmarks.report import format_table, load_average, machine_facts
 from course_utils.settings import REPO_ROOT
 

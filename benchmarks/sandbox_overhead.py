@@ -9,10 +9,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from autograder import simulate as sim
+from autograder.authoring import simulate as sim
 from autograder.course import Course
-from autograder.grading import autograde
-from autograder.release import release
+from autograder.grading.batch import autograde
+from autograder.instructor.release import release
 
 FIXTURE = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "notebooks" / "00-fixture"
 
@@ -56,7 +56,7 @@ def submission_seconds(sandbox, repeats):
 def main(argv=None):
     from jupyter_client.manager import KernelManager
 
-    from autograder.sandbox import BlockingSandboxedKernelManager
+    from autograder.sandbox.kernel_manager import BlockingSandboxedKernelManager
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)

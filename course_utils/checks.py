@@ -165,4 +165,5 @@ def is_close(a, b, rel: float = 1e-4, abs_tol: float = 1e-6) -> bool:
 
 
 __all__ = ["CheckFailed", "builds_on", "diagnose_own_code", "expect", "expect_no_problem",
-           "self_check", "diagnose_device", "diagnose_scaling", "diagnose_log_probabilities", "diagnose_classifier", "is_close"]
+           "self_check", "diagnose_device", "diagnose_scaling", "diagnose_log_probabilities",
+           "diagnose_classifier", "is_close"]

@@ -50,7 +50,7 @@ def _interactive_backend() -> bool:
     return backend not in _NON_INTERACTIVE_BACKENDS and "inline" not in backend
 
 
-def _finish(fig, show):
+def finish_figure(fig, show):
     """Display and close ``fig`` when ``show``; otherwise return it open."""
     if not show:
         return fig
@@ -118,7 +118,7 @@ def plot_history(history, title=None, show=True):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 class LiveLossPlot:
@@ -254,7 +254,7 @@ def plot_decision_boundary(model, X, y, ax=None, title=None, resolution=200, dev
     _draw_boundary(ax, model, X, y, _bounds(X), resolution, device, threshold)
     if title:
         ax.set_title(title)
-    return _finish(fig, show) if owned else fig
+    return finish_figure(fig, show) if owned else fig
 
 
 def plot_train_test_boundaries(model, X_train, y_train, X_test, y_test, title=None,
@@ -270,7 +270,7 @@ def plot_train_test_boundaries(model, X_train, y_train, X_test, y_test, title=No
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 # --- images ----------------------------------------------------------------------------------
@@ -332,7 +332,7 @@ def plot_image_grid(images, labels, predictions=None, class_names=None, ncols=10
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 def plot_confusion_matrix(y_true, y_pred, class_names=None, normalize=None, ax=None, title=None,
@@ -351,7 +351,7 @@ def plot_confusion_matrix(y_true, y_pred, class_names=None, normalize=None, ax=N
         cmap="Blues", values_format=".2f" if normalize else "d")
     if title:
         ax.set_title(title)
-    return _finish(fig, show) if owned else fig
+    return finish_figure(fig, show) if owned else fig
 
 
 # --- activation functions --------------------------------------------------------------------
@@ -408,7 +408,7 @@ def plot_activations(functions=("sigmoid", "tanh", "relu"), x=None, derivatives=
         ax.legend()
         ax.grid(alpha=0.3)
     fig.tight_layout()
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 def plot_histories(histories: dict, metrics=("val_loss", "val_acc"), title=None, show=True):
@@ -436,7 +436,7 @@ def plot_histories(histories: dict, metrics=("val_loss", "val_acc"), title=None,
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 # Animated GIFs: showing a GIF file inline (writing one is the lessons' exercise).

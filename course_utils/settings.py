@@ -15,7 +15,6 @@ import matplotlib
 import numpy as np
 import torch
 
-
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _TRUE = {"1", "true", "yes", "on"}
 

@@ -22,7 +22,6 @@ from . import models
 from .progress import progress_bar, switched_off
 from .settings import pick_device
 
-
 REGRESSION_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss)
 INDEX_LOSSES = (nn.CrossEntropyLoss, nn.NLLLoss)
 BINARY_LOSSES = (nn.BCEWithLogitsLoss, nn.BCELoss)

@@ -4,9 +4,9 @@ Autograded points: square-tests 1, mean-tests 2, softmax-tests 3; a solution eve
 """
 from pathlib import Path
 
-from autograder import simulate as sim
+from autograder.authoring import simulate as sim
 from autograder.course import Course
-from autograder.release import release
+from autograder.instructor.release import release
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 LESSON = "00-fixture"

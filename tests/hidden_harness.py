@@ -12,7 +12,11 @@ from pathlib import Path
 import nbformat
 
 from autograder.course import REPO_ROOT
-from autograder.trusted_tests import in_process_student, run_hidden_test, split_hidden
+from autograder.grading.trusted_tests import (
+    in_process_student,
+    run_hidden_test,
+    split_hidden,
+)
 from course_utils.own_code import top_level_names
 
 SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?### END SOLUTION[ \t]*$", re.S | re.M)

@@ -17,5 +17,5 @@ def student_epoch(model, X, y, loss_fn, optimizer, batch_size=32, *, zero_grad=T
         losses.append(loss.item())
         sizes.append(len(X[start:start + batch_size]))
     if weighted:
-        return sum(l * s for l, s in zip(losses, sizes)) / sum(sizes)
+        return sum(loss * s for loss, s in zip(losses, sizes)) / sum(sizes)
     return sum(losses) / len(losses)

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from autograder import simulate as sim
+from autograder.authoring import simulate as sim
 from autograder.course import Course
-from autograder.release import release
+from autograder.instructor.release import release
 
 pytestmark = pytest.mark.slow
 

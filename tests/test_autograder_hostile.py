@@ -14,11 +14,11 @@ import pytest
 from fixture_course import new_fixture_course
 from gradebook_snapshot import gradebook_snapshot as snapshot_of
 
-from autograder import simulate as sim
+from autograder.authoring import simulate as sim
 from autograder.course import Course
-from autograder.feedback import feedback, generate_feedback
-from autograder.grading import autograde
-from autograder.release import release
+from autograder.grading.batch import autograde
+from autograder.instructor.feedback import feedback, generate_feedback
+from autograder.instructor.release import release
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,7 @@ def _with_answer(course, cell_id, source):
 
 def _hostile_submissions(course):
     """{student: (expected score or None when not graded, expected problem substring)}."""
-    full = lambda: _full(course)  # noqa: E731
+    full = lambda: _full(course)
     cases = {}
 
     def add(student, nb, score, problem=None):
@@ -265,7 +265,7 @@ def _set_meta(nb, cell_id, **changes):
 
 def _attacks(course, probe_port, paths):
     """{student: (notebook, expected score, expected note substring or None)}."""
-    full = lambda: _full(course)  # noqa: E731
+    full = lambda: _full(course)
     gradebook, notebooks, lib, victim = paths
     steal = (f"import shutil, os, sqlite3\n"
              f"for target in ({str(gradebook)!r}, {str(notebooks)!r}, {str(lib)!r}, {str(victim)!r}):\n"
@@ -314,7 +314,8 @@ def _attacks(course, probe_port, paths):
             "try:\n    open(os.path.join(os.path.dirname(course_utils.__file__), 'planted.py'), 'w')\n"
             "except OSError as error:\n    print('course_utils is read-only:', type(error).__name__)\n")), 6, None),
         "network-loopback": (sim.append_code(full(), "square-answer", (
-            f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {probe_port}), timeout=2).sendall(b'leak')\n"
+            "import socket\ntry:\n"
+            f"    socket.create_connection(('127.0.0.1', {probe_port}), timeout=2).sendall(b'leak')\n"
             "except OSError as error:\n    print('no network:', type(error).__name__)\n")), 6, None),
         "shadow-course-utils": (sim.append_code(full(), "square-answer", (
             "import os\nos.makedirs('course_utils', exist_ok=True)\n"
@@ -325,7 +326,8 @@ def _attacks(course, probe_port, paths):
         "process-flood": (sim.append_code(full(), "square-answer", (
             "import subprocess\nflood = []\ntry:\n    for _ in range(200):\n"
             "        flood.append(subprocess.Popen(['sleep', '987651']))\n"
-            "except OSError as error:\n    print('stopped at', len(flood), type(error).__name__)\n")), 6, "process limit"),
+            "except OSError as error:\n"
+            "    print('stopped at', len(flood), type(error).__name__)\n")), 6, "process limit"),
         "forked-daemon": (sim.append_code(full(), "square-answer", (
             "import os, subprocess\nif os.fork() == 0:\n    os.setsid()\n"
             "    subprocess.Popen(['sleep', '987652'], start_new_session=True)\n    os._exit(0)\n")), 6, None),
@@ -344,7 +346,8 @@ def _attacks(course, probe_port, paths):
             "display({'image/png': base64.b64encode(os.urandom(12 << 20)).decode()}, raw=True)\n")), 6,
             "over the size limit"),
         # careless but correct
-        "renamed-answer-id": (_set_meta(full(), "square-answer", grade_id="my-square"), 6, "matched to 'square-answer'"),
+        "renamed-answer-id": (_set_meta(full(), "square-answer", grade_id="my-square"), 6,
+                              "matched to 'square-answer'"),
         "renamed-test-id": (_set_meta(full(), "mean-tests", grade_id="my-mean-tests"), 6, "matched to 'mean-tests'"),
         "pasted-from-other-lesson": (_set_meta(full(), "softmax-answer", grade_id="ex3-relu-mlp"), 6,
                                      "matched to 'softmax-answer'"),
@@ -426,7 +429,7 @@ def attacked(tmp_path_factory):
     import threading
 
     import course_utils
-    from autograder.sandbox import SandboxLimits
+    from autograder.sandbox.limits import SandboxLimits
 
     root = tmp_path_factory.mktemp("attacks") / "course"
     course = _new_course(root)
@@ -515,7 +518,7 @@ def test_attack_feedback_holds_only_the_students_own_notebook(attacked):
 
 
 def test_a_broken_resubmission_is_not_graded_and_never_shows_the_old_score(attacked):
-    from autograder.export import export
+    from autograder.instructor.export import export
 
     course = attacked[0]
     sim.submit_text(course, "victim", LESSON, '{"cells": [')
@@ -546,7 +549,7 @@ def attacked_real_lesson(tmp_path_factory):
     course = Course.at(root)
     assert release(course, [REAL], check=False, say=lambda line: None) == []
     lib = Path(course_utils.__file__).parent
-    full = lambda: sim.fill_with_solution(sim.released(course, REAL), sim.reference_answers(course, REAL))  # noqa: E731
+    full = lambda: sim.fill_with_solution(sim.released(course, REAL), sim.reference_answers(course, REAL))
     answers = sim.code_answer_cells(sim.released(course, REAL))
 
     def first_cell(nb, code):

@@ -12,11 +12,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import simulate as sim
+from autograder.authoring import simulate as sim
 from autograder.course import REPO_ROOT, Course
-from autograder.feedback import feedback
-from autograder.grading import autograde
-from autograder.release import release
+from autograder.grading.batch import autograde
+from autograder.instructor.feedback import feedback
+from autograder.instructor.release import release
 
 pytestmark = pytest.mark.slow
 
@@ -95,7 +95,7 @@ def _printed_lines(notebook_path):
             for line in output.get("text", "").splitlines()]
 
 
-@pytest.mark.parametrize("lesson,case", PARAMS, ids=[f"{l}::{c}" for l, c in PARAMS])
+@pytest.mark.parametrize("lesson,case", PARAMS, ids=[f"{lesson}::{c}" for lesson, c in PARAMS])
 def test_simulated_student(graded_lessons, lesson, case):
     course, expected, outcomes = graded_lessons(lesson)
     outcome = outcomes[case]

@@ -7,13 +7,15 @@ import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 from traitlets.config.loader import PyFileConfigLoader
 
-from autograder import simulate as sim
+from autograder.authoring import simulate as sim
 from autograder.cli import main
 from autograder.course import REPO_ROOT, Course
-from autograder.export import format_table
-from autograder.grading import failure_reason
-from autograder.preprocessors import HIDDEN, HideHiddenTests, TruncateLongOutputs
-from autograder.submissions import import_flat_folder, notebook_problem, sanitize_student_id
+from autograder.grading.one_submission import failure_reason
+from autograder.grading.outcome import notebook_problem
+from autograder.instructor.export import format_table
+from autograder.instructor.lms_import import import_flat_folder, sanitize_student_id
+from autograder.preprocessors.hide_hidden_tests import HIDDEN, HideHiddenTests
+from autograder.preprocessors.truncate_outputs import TruncateLongOutputs
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 
@@ -59,7 +61,7 @@ def test_config_sets_timeout_stderr_pattern_and_preprocessors(monkeypatch):
     assert names[0] == "ExecuteAndJudge" and "IgnorePattern" in names
     sanitize = [cls.__name__ for cls in config.Autograde.sanitize_preprocessors]
     assert sanitize.index("RepairCellIdentity") < sanitize.index("OverwriteCells")
-    assert config.Execute.kernel_manager_class == "autograder.sandbox.SandboxedKernelManager"
+    assert config.Execute.kernel_manager_class == "autograder.sandbox.kernel_manager.SandboxedKernelManager"
     assert "kernel_manager_class" not in Course.at(REPO_ROOT, sandbox=False).config().Execute
     assert Course.at(REPO_ROOT, timeout=7).config().Execute.timeout == 7
     monkeypatch.setenv("COURSE_CELL_TIMEOUT", "11")
@@ -123,9 +125,9 @@ def test_failure_reason_prefers_the_real_exception():
 
 
 def test_autograde_stops_with_one_line_when_the_sandbox_is_missing(tmp_path, monkeypatch):
-    from autograder import sandbox
     from autograder.course import InstructorError
-    from autograder.grading import autograde
+    from autograder.grading.batch import autograde
+    from autograder.sandbox import bubblewrap as sandbox
 
     monkeypatch.setattr(sandbox.shutil, "which", lambda name: None)
     assert sandbox.sandbox_unavailable() == "bubblewrap is not installed: apt-get install bubblewrap"

@@ -8,19 +8,30 @@ Screenshots (one per step), the console messages, the servers' logs and the timi
 feels (timings.json) land in build/browser-screenshots/<test name>/, CI's artifacts.
 """
 import csv
-import json
 import shutil
 import subprocess
 import sys
 import time
 
 import pytest
-
-from browser.conftest import browser, browser_page, chromium_path, playwright_driver, \
-    screens, screenshot_dir  # noqa: F401  (fixtures)
-from browser.lab import REPO_ROOT, LabServer, cell_outputs_text, click_menu, find_cell_by_text, \
-    is_dirty, last_code_cell_ran, open_notebook, run_all, run_cell, save, set_cell_source, \
-    wait_until
+from browser.conftest import (
+    screens,  # noqa: F401  (fixtures)
+    )
+from browser.lab import (
+    REPO_ROOT,
+    LabServer,
+    cell_outputs_text,
+    click_menu,
+    find_cell_by_text,
+    is_dirty,
+    last_code_cell_ran,
+    open_notebook,
+    run_all,
+    run_cell,
+    save,
+    set_cell_source,
+    wait_until,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -3,8 +3,14 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.checks import (diagnose_classifier, diagnose_device, diagnose_log_probabilities,
-                                 diagnose_scaling, expect, self_check)
+from course_utils.checks import (
+    diagnose_classifier,
+    diagnose_device,
+    diagnose_log_probabilities,
+    diagnose_scaling,
+    expect,
+    self_check,
+)
 from course_utils.models import MLP
 
 
@@ -81,7 +87,7 @@ def test_builds_on_skips_a_cell_until_its_exercise_works(capsys):
     with builds_on("Exercise 7"):
         result = unanswered()
     with builds_on("Exercise 7: train"):
-        print(result)  # noqa: F821 - never defined, as in a notebook whose exercise is open
+        print(result)
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 2 and all(line.startswith("[TODO] Exercise 7") for line in lines)
     with builds_on("Exercise 7"):
@@ -91,7 +97,7 @@ def test_builds_on_skips_a_cell_until_its_exercise_works(capsys):
             print(undefined_name)  # noqa: F821
     with pytest.raises(ZeroDivisionError):  # a finished answer's errors are shown as usual
         with builds_on("Exercise 8"):
-            1 / 0
+            _ = 1 / 0
 
 
 def test_self_check_records_unanswered_exercises(capsys):

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from autograder.jupyter_setup import write_jupyter_config
+from autograder.lab.setup import write_jupyter_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 LESSON = "00-fixture"
@@ -76,7 +76,7 @@ def test_roles_see_their_menus_and_the_course_validate(tmp_path):
     assert servers["s"]["nbgrader.server_extensions.formgrader"] is False
     assert servers["i"]["nbgrader.server_extensions.formgrader"] is True
     for extensions in servers.values():
-        assert extensions["autograder.jupyter_extension"] is True
+        assert extensions["autograder.lab.extension"] is True
         assert extensions["nbgrader.server_extensions.validate_assignment"] is False
     assert "c.Exchange.root = '/srv/exchange'" in (tmp_path / "s" / "nbgrader_config.py").read_text()
     assert "c.CourseDirectory.root = '/srv/course'" in (tmp_path / "i" / "nbgrader_config.py").read_text()

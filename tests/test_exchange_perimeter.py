@@ -1,5 +1,5 @@
 """The exchange from other Unix accounts: submissions prove who made them, stay private, and
-bring only their own regular files into grading (autograder/private_exchange.py).
+bring only their own regular files into grading (autograder/exchange/private.py).
 
 Two local users are made for the test, ``ex-bob`` and ``ex-mallory``; the instructor is root.
 Mallory submits her own work with links to the instructor's files added to her folder, forges
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from local_users import as_user
 
-from autograder.jupyter_setup import write_jupyter_config
+from autograder.lab.setup import write_jupyter_config
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 LESSON = "00-fixture"

@@ -5,7 +5,7 @@ submitted and autograded copy of lesson 1; the page of that submission is fetche
 
 The formgrade ``mathjax`` macro reaches nbconvert's template path through pyproject.toml's
 ``[tool.setuptools.data-files]``, which a wheel install (and ``make env``, through
-``python -m autograder.jupyter_data``) puts below ``sys.prefix/share/jupyter``.
+``python -m autograder.lab.data_files``) puts below ``sys.prefix/share/jupyter``.
 tests/test_browser_course.py renders the same page in Chromium with the network blocked.
 """
 import os
@@ -18,9 +18,8 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from nbgrader.api import Gradebook
-
 from browser.lab import LabServer
+from nbgrader.api import Gradebook
 
 pytestmark = pytest.mark.slow
 

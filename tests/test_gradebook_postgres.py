@@ -18,13 +18,13 @@ from pathlib import Path
 import pytest
 from gradebook_snapshot import gradebook_snapshot as snapshot_of
 
-from autograder import simulate as sim
+from autograder.authoring import simulate as sim
 from autograder.cli import main as cli_main
 from autograder.course import Course
-from autograder.export import export
-from autograder.feedback import feedback
-from autograder.grading import autograde
-from autograder.release import release
+from autograder.grading.batch import autograde
+from autograder.instructor.export import export
+from autograder.instructor.feedback import feedback
+from autograder.instructor.release import release
 
 pytestmark = pytest.mark.slow
 
@@ -113,7 +113,7 @@ def end_to_end(root, db_url=None):
     (root / "notebooks" / LESSON).symlink_to(FIXTURES / LESSON, target_is_directory=True)
     course = Course.at(root, timeout=20, db_url=db_url)
     assert release(course, [LESSON], check=False, say=lambda line: None) == []
-    full = lambda: sim.fill_with_solution(sim.released(course, LESSON),  # noqa: E731
+    full = lambda: sim.fill_with_solution(sim.released(course, LESSON),
                                           sim.reference_answers(course, LESSON))
     sim.submit(course, "ada", LESSON, full())
     sim.submit(course, "bo", LESSON, sim.released(course, LESSON))
@@ -175,7 +175,7 @@ def test_course_reads_db_url_from_the_course_nbgrader_config(tmp_path):
     course = Course.at(tmp_path)
     assert course.db_url == "postgresql://u@db.invalid/g" and not course.db_is_sqlite_file
     assert course.config().CourseDirectory.db_url == "postgresql://u@db.invalid/g"
-    from autograder.cluster import configured_scheduler
+    from autograder.cluster.lifecycle import configured_scheduler
 
     assert configured_scheduler(course) == "tcp://127.0.0.1:8786"
     assert Course.at(tmp_path, db_url="sqlite:////x.db").db_url == "sqlite:////x.db"

@@ -14,10 +14,10 @@ import pytest
 from fixture_course import LESSON, full_solution, new_fixture_course
 
 import autograder.hidden
-from autograder import simulate as sim
-from autograder.feedback import generate_feedback
-from autograder.grading import grade_batch
-from autograder.submissions import import_flat_folder
+from autograder.authoring import simulate as sim
+from autograder.grading.batch import grade_batch
+from autograder.instructor.feedback import generate_feedback
+from autograder.instructor.lms_import import import_flat_folder
 
 pytestmark = pytest.mark.slow
 

@@ -3,11 +3,11 @@
 How they are judged here: tests/hidden_harness.py.
 """
 import pytest
-
 from hidden_harness import LessonHiddenTests
 
-LESSON = LessonHiddenTests("01-loss-functions", "loss_functions.ipynb", setup=("import numpy as np\nimport torch\nfrom torch import nn\n"
-         "from torch.nn import functional as F\nfrom course_utils import MLP\n"))
+LESSON = LessonHiddenTests("01-loss-functions", "loss_functions.ipynb",
+                           setup=("import numpy as np\nimport torch\nfrom torch import nn\n"
+                                  "from torch.nn import functional as F\nfrom course_utils import MLP\n"))
 HIDDEN, SPEC = LESSON.hidden, LESSON.spec
 _judge = LESSON.judge
 

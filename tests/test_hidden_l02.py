@@ -1,6 +1,6 @@
 """Lesson 2's trusted hidden-test helpers (autograder/hidden/l02_pytorch_workflow.py) and the
 notebook's hidden tests, judged against a "kernel" that lives in this process: the real probe
-(autograder/kernel_probe.py) answering over a plain namespace, with the same JSON round trip as
+(autograder/grading/kernel_probe.py) answering over a plain namespace, with the same JSON round trip as
 in grading, so handles, plain values and student errors behave as they do there."""
 from pathlib import Path
 
@@ -9,12 +9,17 @@ import nbformat
 import numpy as np
 import pytest
 import torch
-from torch import nn
 from student_epoch import student_epoch
+from torch import nn
 
-from autograder import simulate as sim
+from autograder.authoring import simulate as sim
+from autograder.grading.trusted_tests import (
+    in_process_student,
+    run_hidden_test,
+    split_hidden,
+)
+from autograder.hidden import kernel
 from autograder.hidden import l02_pytorch_workflow as h
-from autograder.trusted_tests import in_process_student, run_hidden_test, split_hidden
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK = ROOT / "notebooks" / "02-pytorch-workflow" / "pytorch_workflow.ipynb"
@@ -137,7 +142,8 @@ def _sgd(model, lr=0.1):
     (_sgd, None),
     (lambda model, lr=0.1: (nn.BCELoss(), torch.optim.SGD(model.parameters(), lr=lr)), "BCELoss expects probabilities"),
     (lambda model, lr=0.1: (nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=lr)), "MSELoss is not the loss"),
-    (lambda model, lr=0.1: (nn.BCEWithLogitsLoss(), torch.optim.Adam(model.parameters(), lr=lr)), "use torch.optim.SGD"),
+    (lambda model, lr=0.1: (nn.BCEWithLogitsLoss(), torch.optim.Adam(model.parameters(), lr=lr)),
+     "use torch.optim.SGD"),
     (lambda model, lr=0.1: _sgd(nn.Linear(model.in_features, 1), lr), "the parameters of the model passed in"),
     (lambda model, lr=0.1: _sgd(model, 0.1), "pass the learning rate on"),
     (lambda model, lr=0.1: (nn.BCEWithLogitsLoss(reduction="sum"), torch.optim.SGD(model.parameters(), lr=lr)),
@@ -154,9 +160,10 @@ def test_diagnose_loss_and_optimizer(make, hint):
 @pytest.mark.parametrize("seed", range(5))
 def test_epoch_batches_tell_the_plain_mean_apart(seed):
     student = local_student({
-        "right": lambda losses, sizes: sum(float(l) * s for l, s in zip(losses, sizes)) / sum(sizes),
-        "plain": lambda losses, sizes: sum(float(l) for l in losses) / len(losses),
-        "tensor": lambda losses, sizes: torch.tensor(sum(float(l) * s for l, s in zip(losses, sizes)) / sum(sizes)),
+        "right": lambda losses, sizes: sum(float(loss) * s for loss, s in zip(losses, sizes)) / sum(sizes),
+        "plain": lambda losses, sizes: sum(float(loss) for loss in losses) / len(losses),
+        "tensor": lambda losses, sizes: torch.tensor(
+            sum(float(loss) * s for loss, s in zip(losses, sizes)) / sum(sizes)),
     })
     cases = h.epoch_batches(np.random.default_rng(seed))
     assert [h.diagnose_epoch_mean_loss(student.right, *case) for case in cases] == [None] * 3
@@ -188,12 +195,12 @@ def test_diagnose_relu_mlp(build, hint):
 def test_linear_layers_and_affinity_of_a_remote_model():
     student = local_student({"stack": lambda: nn.Sequential(nn.Linear(3, 4), nn.Linear(4, 2)),
                              "relu": lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2))})
-    types_, rng = h.KernelTypes(student), np.random.default_rng(0)
+    types_, rng = kernel.KernelTypes(student), np.random.default_rng(0)
     stack, relu = student.stack(), student.relu()
-    assert [layer.out_features for layer in h.linear_layers(types_, stack)] == [4, 2]
-    assert h.n_parameters(stack) == 3 * 4 + 4 + 4 * 2 + 2
-    assert h.is_affine(stack, 3, rng) and not h.is_affine(relu, 3, rng)
-    assert [h.kind(m) for m in h.leaves(relu)] == ["Linear", "ReLU", "Linear"]
+    assert [layer.out_features for layer in kernel.linear_layers(types_, stack)] == [4, 2]
+    assert kernel.n_parameters(stack) == 3 * 4 + 4 + 4 * 2 + 2
+    assert kernel.is_affine(stack, 3, rng) and not kernel.is_affine(relu, 3, rng)
+    assert [h.kind(m) for m in kernel.leaf_modules(relu)] == ["Linear", "ReLU", "Linear"]
 
 
 def _grid(X, resolution=100, margin=0.5, indexing="xy"):
@@ -243,7 +250,8 @@ def test_diagnose_training_and_classifier_on_remote_objects():
     assert h.diagnose_multiclass(types_, student.right, *data, n_classes=3, epochs=2) is None
     assert "CrossEntropyLoss applies log-softmax itself" in h.diagnose_multiclass(
         types_, student.softmax, *data, n_classes=3, epochs=2)
-    assert "the history has 1 instead of 2" in h.diagnose_multiclass(types_, student.short, *data, n_classes=3, epochs=2)
+    hint = h.diagnose_multiclass(types_, student.short, *data, n_classes=3, epochs=2)
+    assert "the history has 1 instead of 2" in hint
     model, _ = student.right(*data, n_classes=3, epochs=5, device="cpu")
     assert h.class_accuracy(model, data[2], data[3]) > 0.95
 

@@ -1,7 +1,7 @@
 """Lesson 3's hidden tests (grader code in notebooks/03-activations-mlps), run in this process.
 
 The "kernel" is a namespace in this process holding the answer cells, reached through the same
-probe (autograder/kernel_probe.py) and ``Student`` proxy as in grading, so the hidden tests can
+probe (autograder/grading/kernel_probe.py) and ``Student`` proxy as in grading, so the hidden tests can
 be tried over many seeds in seconds: the reference solution passes every one of them, and each
 simulated mistake of tests/student_sims/03-activations-mlps.py loses its points with its hint.
 """
@@ -10,8 +10,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import simulate as sim
-from autograder.trusted_tests import in_process_student, run_hidden_test, split_hidden
+from autograder.authoring import simulate as sim
+from autograder.grading.trusted_tests import (
+    in_process_student,
+    run_hidden_test,
+    split_hidden,
+)
 from course_utils.own_code import top_level_names
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -41,7 +45,7 @@ def _tests():
 def _kernel_namespace(replace=None):
     namespace = {}
     exec(PRELUDE, namespace)
-    for cell_id, source in {**_answers(), **(replace or {})}.items():
+    for source in {**_answers(), **(replace or {})}.values():
         exec(source, namespace)
     namespace["__answer_cells__"] = list({**_answers(), **(replace or {})}.values())
     return namespace

@@ -3,7 +3,6 @@
 How they are judged here: tests/hidden_harness.py.
 """
 import pytest
-
 from hidden_harness import LessonHiddenTests
 
 LESSON = LessonHiddenTests("04-xor", "xor.ipynb", setup=(

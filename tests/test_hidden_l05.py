@@ -1,7 +1,7 @@
 """Lesson 5's hidden tests (grader code in notebooks/05-mnist), run in this process.
 
 The "kernel" is a namespace in this process holding the answer cells, reached through the same
-probe (autograder/kernel_probe.py) and ``Student`` proxy as in grading, so the hidden tests can
+probe (autograder/grading/kernel_probe.py) and ``Student`` proxy as in grading, so the hidden tests can
 be tried over several seeds: the reference solution passes them, and each simulated mistake of
 tests/student_sims/05-mnist.py fails its exercise's test with its hint. The trained-CNN test
 needs the notebook's training run: tests/test_autograder_sims.py covers it; here only its
@@ -12,8 +12,12 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from autograder import simulate as sim
-from autograder.trusted_tests import in_process_student, run_hidden_test, split_hidden
+from autograder.authoring import simulate as sim
+from autograder.grading.trusted_tests import (
+    in_process_student,
+    run_hidden_test,
+    split_hidden,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOK = ROOT / "notebooks" / "05-mnist" / "mnist.ipynb"
@@ -122,11 +126,13 @@ def test_the_trained_test_ignores_targets_and_results_in_the_notebook(student_of
 def test_aliasing_an_answer_is_refused(student_of):
     replace = {"ex4-cnn": "from course_utils.models import LeNet\n\nCNN = LeNet\n",
                "ex2-image-mlp": "from course_utils import MLP\n\n\nclass ImageMLP(MLP):\n"
-                                "    def __init__(self):\n        super().__init__(784, 512, 10, n_hidden_layers=2, dropout=0.2)\n"}
+                                "    def __init__(self):\n"
+                                "        super().__init__(784, 512, 10, n_hidden_layers=2, dropout=0.2)\n"}
     student = student_of(_kernel_namespace(replace))
     for grade_id in ("ex2-image-mlp-tests", "ex4-cnn-tests"):
         verdict = run_hidden_test(_tests()[grade_id][1], student, 0, grade_id)
-        assert not verdict.passed and ("course_utils" in verdict.message or "define" in verdict.message), verdict.message
+        assert not verdict.passed, verdict.message
+        assert "course_utils" in verdict.message or "define" in verdict.message, verdict.message
 
 
 def test_unanswered_cells_fail_without_crashing_the_grader(student_of):

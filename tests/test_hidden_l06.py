@@ -1,6 +1,6 @@
 """Lesson 6's trusted hidden-test helpers (autograder/hidden/l06_regularization.py) and the
 notebook's hidden tests, judged against a "kernel" that lives in this process: the real probe
-(autograder/kernel_probe.py) answering over a plain namespace, with the same JSON round trip as
+(autograder/grading/kernel_probe.py) answering over a plain namespace, with the same JSON round trip as
 in grading."""
 import ast
 import builtins
@@ -12,9 +12,13 @@ import numpy as np
 import pytest
 import torch
 
-from autograder import simulate as sim
+from autograder.authoring import simulate as sim
+from autograder.grading.trusted_tests import (
+    in_process_student,
+    run_hidden_test,
+    split_hidden,
+)
 from autograder.hidden import l06_regularization as h
-from autograder.trusted_tests import in_process_student, run_hidden_test, split_hidden
 from course_utils.lessons import l06_regularization as lesson
 from course_utils.own_code import top_level_names
 
@@ -94,9 +98,11 @@ def test_the_simulated_mistakes_fail_with_their_hint(number):
 
 
 @pytest.mark.parametrize("source, hint", [
-    ("def l2_penalty(model, n_samples):\n    return model.alpha / (2 * n_samples) * float(np.sum(model.coefs_[0] ** 2))\n",
+    ("def l2_penalty(model, n_samples):\n"
+     "    return model.alpha / (2 * n_samples) * float(np.sum(model.coefs_[0] ** 2))\n",
      "not only the first"),
-    ("def l2_penalty(model, n_samples):\n    return model.alpha / 2 * sum(float(np.sum(W ** 2)) for W in model.coefs_)\n",
+    ("def l2_penalty(model, n_samples):\n"
+     "    return model.alpha / 2 * sum(float(np.sum(W ** 2)) for W in model.coefs_)\n",
      "divide by the number of training samples n"),
     ("def l2_penalty(model, n_samples):\n    return [0.0]\n", "return one finite number"),
     ("def l2_penalty(model, n_samples):\n    return model.loss_\n", "do not use `loss_`"),

@@ -2,7 +2,11 @@
 import pytest
 
 from autograder import kernel_env
-from autograder.kernel_env import REFERENCE_CPU_KERNELS, own_user_state, pin_reference_kernels
+from autograder.kernel_env import (
+    REFERENCE_CPU_KERNELS,
+    own_user_state,
+    pin_reference_kernels,
+)
 
 
 def test_reference_kernels_are_pinned_on_avx2_cpus_only_and_keep_explicit_values():
@@ -61,7 +65,8 @@ def test_reference_runs_compute_convolutions_without_onednn(monkeypatch):
 
 
 def test_grading_kernels_keep_onednn_but_the_pinned_blas():
-    from autograder.sandbox import Sandbox, SandboxLimits, sandbox_unavailable
+    from autograder.sandbox.bubblewrap import Sandbox, sandbox_unavailable
+    from autograder.sandbox.limits import SandboxLimits
 
     if sandbox_unavailable():
         pytest.skip(f"no sandbox here: {sandbox_unavailable()}")

@@ -9,8 +9,14 @@ import torch
 from torch import nn
 
 from course_utils import MLP, fit
-from course_utils.lessons.l01_loss_functions import (CosinePairLoss, PairEncoder, make_pairs, pair_accuracy,
-                                          pair_cosines, plot_pair_cosines)
+from course_utils.lessons.l01_loss_functions import (
+    CosinePairLoss,
+    PairEncoder,
+    make_pairs,
+    pair_accuracy,
+    pair_cosines,
+    plot_pair_cosines,
+)
 
 
 def _two_blobs(n=200, seed=0):

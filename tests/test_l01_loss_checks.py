@@ -4,11 +4,16 @@ import torch
 from torch import nn
 
 from course_utils import MLP
-from course_utils.lessons.l01_loss_functions import (TASK_REASONS, diagnose_handwritten_loss,
-                                                     diagnose_kept_layers,
-                                                     diagnose_log_probability_model,
-                                                     diagnose_loss_pairing, diagnose_task_choice,
-                                                     leaf_modules, raises_error)
+from course_utils.lessons.l01_loss_functions import (
+    TASK_REASONS,
+    diagnose_handwritten_loss,
+    diagnose_kept_layers,
+    diagnose_log_probability_model,
+    diagnose_loss_pairing,
+    diagnose_task_choice,
+    leaf_modules,
+    raises_error,
+)
 
 GOOD_PAIRS = [
     (nn.MSELoss(), None), (nn.L1Loss(), None), (nn.HuberLoss(), None),

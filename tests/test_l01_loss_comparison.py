@@ -7,7 +7,10 @@ matplotlib.use("Agg")
 
 import pytest
 
-from course_utils.lessons.l01_loss_functions import comparison_table, plot_loss_comparison
+from course_utils.lessons.l01_loss_functions import (
+    comparison_table,
+    plot_loss_comparison,
+)
 from course_utils.training import History
 
 

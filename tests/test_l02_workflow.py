@@ -1,11 +1,10 @@
 """Tests for lesson 2's self-check helpers (course_utils/lessons/l02_pytorch_workflow.py): each
 mistake of the training-loop exercises gets its targeted hint, and the module answers no exercise."""
 import torch
-from torch import nn
 from student_epoch import student_epoch
+from torch import nn
 
 from course_utils.lessons import l02_pytorch_workflow as lesson
-
 
 _epoch = student_epoch
 
@@ -26,7 +25,7 @@ def test_the_replay_matches_a_real_sgd_epoch():
     returned = _epoch(model, X, y, nn.BCEWithLogitsLoss(), torch.optim.SGD(model.parameters(), lr=0.5), 8)
     w, b, losses, sizes = lesson._replay_linear_epoch(w0, b0, X, y, 0.5, 8)
     assert torch.allclose(model.weight, w, atol=1e-5) and torch.allclose(model.bias, b, atol=1e-5)
-    assert sizes[-1] < sizes[0] and abs(returned - sum(l * s for l, s in zip(losses, sizes)) / sum(sizes)) < 1e-5
+    assert sizes[-1] < sizes[0] and abs(returned - sum(loss * s for loss, s in zip(losses, sizes)) / sum(sizes)) < 1e-5
 
 
 def test_evaluation_hints():

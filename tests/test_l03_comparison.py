@@ -11,12 +11,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
 from course_utils import History
-from course_utils.plots import plot_histories
 from course_utils.lessons.l03_activations_mlps import (
     compare_classifiers,
     plot_classifier_comparison,
     plot_regression_fits,
 )
+from course_utils.plots import plot_histories
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.training import History
 from course_utils.lessons.l04_xor import (
     CORNERS,
     corner_gap,
@@ -14,6 +13,7 @@ from course_utils.lessons.l04_xor import (
     step,
     step_network,
 )
+from course_utils.training import History
 
 matplotlib.use("Agg")
 
@@ -126,7 +126,7 @@ def test_plot_score_maps_handles_a_constant_function():
 
 
 def test_corner_gap_rounds_away_floating_point_noise_on_request():
-    noisy_linear = lambda P: P @ np.array([0.1, 0.7]) + 0.2 + np.array([0, 0, 0, -4.7e-10])  # noqa: E731
+    noisy_linear = lambda P: P @ np.array([0.1, 0.7]) + 0.2 + np.array([0, 0, 0, -4.7e-10])
     assert corner_gap(noisy_linear) != 0
     rounded = corner_gap(noisy_linear, decimals=6)
     assert rounded == 0 and str(rounded) == "0.0"  # not "-0.0"
@@ -145,8 +145,12 @@ def test_mlp_layout_problem_names_the_lessons_mistakes():
 
 
 def test_diagnose_xor_mlp_and_loss_and_optimizer():
-    from course_utils.lessons.l04_xor import (MSE_HINT, OTHER_PARAMETERS_HINT,
-                                              diagnose_loss_and_optimizer, diagnose_xor_mlp)
+    from course_utils.lessons.l04_xor import (
+        MSE_HINT,
+        OTHER_PARAMETERS_HINT,
+        diagnose_loss_and_optimizer,
+        diagnose_xor_mlp,
+    )
     good = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
     assert diagnose_xor_mlp(good, 4, nn.Tanh) is None
     assert "nn.Sequential" in diagnose_xor_mlp(nn.Linear(2, 1), 4, nn.Tanh)

@@ -2,12 +2,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
 
-from course_utils.lessons.l05_mnist import one_per_class, plot_pixel_values  # noqa: E402
+from course_utils.lessons.l05_mnist import one_per_class, plot_pixel_values
 
 
 def _texts(fig):

@@ -8,10 +8,10 @@ import urllib.request
 
 import nbformat
 import pytest
+from browser.lab import LabServer
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder.jupyter_setup import write_jupyter_config
-from browser.lab import LabServer
+from autograder.lab.setup import write_jupyter_config
 
 pytestmark = pytest.mark.slow
 

@@ -125,3 +125,83 @@ def test_each_lesson_imports_its_own_module_only(notebook):
     own = [p.stem for p in (ROOT / "course_utils" / "lessons").glob(f"l{number}_*.py")]
     assert len(own) == 1, f"lesson {number} needs exactly one module in course_utils/lessons"
     assert lesson_imports(notebook) <= set(own), f"{notebook.name} imports {lesson_imports(notebook)}"
+
+
+# ---- the grader's rooms (autograder/README.md, "Where things are") --------------------------------
+
+ROOMS = ("sandbox", "grading", "preprocessors", "cluster", "exchange", "lab", "instructor",
+         "authoring", "hidden")
+# What each room may import from the others; the foundation (course, notes, kernel_env, gpus)
+# is open to all. The sandbox knows nothing of grading, as otter keeps isolation apart from
+# orchestration; the cluster ships one submission's run, never a batch.
+MAY_IMPORT = {
+    "sandbox": set(),
+    "grading": {"sandbox", "preprocessors", "cluster"},
+    "preprocessors": {"grading"},
+    "cluster": {"sandbox", "grading", "preprocessors"},
+    "exchange": {"sandbox"},
+    "lab": {"exchange"},
+    "instructor": {"grading", "sandbox", "exchange", "cluster"},
+    "authoring": {"grading"},
+    "hidden": {"grading"},
+}
+MAX_LINES = 400
+
+
+def room_of(module):
+    parts = module.split(".")
+    return parts[1] if len(parts) > 2 and parts[0] == "autograder" and parts[1] in ROOMS else None
+
+
+def test_rooms_import_only_what_they_may():
+    for module, targets in GRAPH.items():
+        room = room_of(module)
+        if room is None:
+            continue
+        for target in targets:
+            other = room_of(target)
+            assert other in (None, room) or other in MAY_IMPORT[room], f"{module} imports {target}"
+
+
+def test_the_cluster_never_imports_the_batch_that_uses_it():
+    for module, targets in GRAPH.items():
+        if module.startswith(("autograder.cluster", "autograder.sandbox")):
+            assert "autograder.grading.batch" not in targets, f"{module} imports the batch"
+
+
+def test_no_private_name_crosses_a_module():
+    for path in [p for pkg in PACKAGES for p in (ROOT / pkg).rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.level or (node.module or "").startswith(PACKAGES)):
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                assert not private, f"{path.relative_to(ROOT)} imports {private} from {node.module}"
+
+
+def test_the_graders_modules_are_small_enough_to_read():
+    for path in (ROOT / "autograder").rglob("*.py"):
+        lines = len(path.read_text().splitlines())
+        assert lines <= MAX_LINES, f"{path.relative_to(ROOT)} has {lines} lines (at most {MAX_LINES})"
+
+
+def test_the_layout_rules_catch_a_stray_import():
+    assert room_of("autograder.sandbox.bubblewrap") == "sandbox"
+    assert room_of("autograder.cli") is None
+    assert "grading" not in MAY_IMPORT["sandbox"]
+
+
+HIDDEN_IMPORT = re.compile(r"from (autograder\.hidden\.\w+) import (?:\(([^)]*)\)|([\w, ]+)$)", re.M)
+
+
+@pytest.mark.parametrize("notebook", sorted((ROOT / "notebooks").glob("*/*.ipynb")),
+                         ids=lambda p: p.parent.name)
+def test_every_name_a_hidden_test_imports_exists(notebook):
+    import importlib
+
+    nb = json.loads(notebook.read_text())
+    source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    for module, wrapped, names in HIDDEN_IMPORT.findall(source):
+        names = wrapped or names
+        helpers = importlib.import_module(module)
+        for name in (n.split("#")[0].strip() for n in names.replace("\n", ",").split(",")):
+            if name:
+                assert hasattr(helpers, name), f"{notebook.name}: {module} has no {name}"

@@ -9,7 +9,7 @@ from course_utils.models import MLP, LeNet
 def test_mlp_layout_follows_its_arguments():
     model = MLP(784, 512, 10, n_hidden_layers=2, dropout=0.2)
     linears = [m for m in model if isinstance(m, nn.Linear)]
-    assert [(l.in_features, l.out_features) for l in linears] == [(784, 512), (512, 512), (512, 10)]
+    assert [(layer.in_features, layer.out_features) for layer in linears] == [(784, 512), (512, 512), (512, 10)]
     assert sum(isinstance(m, nn.Dropout) for m in model) == 2
     assert model(torch.zeros(3, 1, 28, 28)).shape == (3, 10)  # images are flattened
 

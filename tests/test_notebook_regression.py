@@ -1,7 +1,7 @@
 """The notebook regression run holds on other CPU kernels and still catches real regressions.
 
 Copies of lesson 1, each cut after the cell it needs, go through the course's regression run
-(nbval with the tolerances cells declare: autograder/nbval_tolerant.py) in one batch, under
+(nbval with the tolerances cells declare: autograder/authoring/nbval_tolerant.py) in one batch, under
 other CPU kernels than the stored outputs were made with: MKL's default branch instead of
 COMPATIBLE, oneDNN's convolutions, PyTorch's widest vector kernels, one thread. The lesson as
 it is passes, and some of its numbers did move (an exact comparison would have failed); each
@@ -76,7 +76,7 @@ def _run(folder, environ):
     """The regression run over every notebook in ``folder``; {notebook: {cell: result}}."""
     report = folder / "report.xml"
     (folder / "pytest.ini").write_text("[pytest]\n")
-    command = [sys.executable, "-m", "pytest", "-p", "autograder.nbval_tolerant",
+    command = [sys.executable, "-m", "pytest", "-p", "autograder.authoring.nbval_tolerant",
                "-p", "no:cacheprovider", "--nbval-tolerant", "--nbval-current-env",
                "--nbval-sanitize-with", str(SANITIZE), "-n", "2", "--dist", "loadfile",
                "-c", str(folder / "pytest.ini"), "--rootdir", str(folder),

@@ -12,7 +12,7 @@ import time
 import pytest
 from fixture_course import FIXTURES, LESSON, full_solution, new_fixture_course
 
-from autograder import simulate as sim
+from autograder.authoring import simulate as sim
 
 pytestmark = pytest.mark.slow
 

@@ -1,7 +1,7 @@
 """Comparing a training cell's output with its stored one, numbers within a tolerance."""
 import pytest
 
-from autograder.output_tolerance import Tolerance, align
+from autograder.authoring.output_tolerance import Tolerance, align
 
 TRAINING = Tolerance(relative=0.05, points=1.0)
 STORED = ("Epoch 30: train loss 0.4250, accuracy 82.1% | validation loss 0.4299, accuracy 82.2% "
@@ -116,7 +116,7 @@ def test_a_mistyped_tolerance_is_refused(declared):
 
 
 def test_what_a_near_tie_decides_can_be_masked():
-    from autograder.output_tolerance import align_outputs
+    from autograder.authoring.output_tolerance import align_outputs
 
     searched = Tolerance(relative=0.05, mask=[r"best alpha \S+"])
     stored = [{"output_type": "stream", "name": "stdout", "text": "best alpha 0.01, accuracy 0.914"}]

@@ -5,16 +5,16 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-import torch  # noqa: E402
-from matplotlib.colors import same_color  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
-from sklearn.metrics import confusion_matrix  # noqa: E402
-from torch import nn  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+import torch
+from matplotlib.colors import same_color
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import confusion_matrix
+from torch import nn
 
-from course_utils import plots  # noqa: E402
+from course_utils import plots
 
 
 @pytest.fixture(autouse=True)

@@ -4,12 +4,12 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import imageio.v3 as iio  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from IPython.display import Image  # noqa: E402
+import imageio.v3 as iio
+import numpy as np
+import pytest
+from IPython.display import Image
 
-from course_utils import plots  # noqa: E402
+from course_utils import plots
 
 
 def write_gif(path, n=3):

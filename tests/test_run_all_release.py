@@ -9,8 +9,8 @@ import pytest
 from nbclient import NotebookClient
 
 from autograder.course import REPO_ROOT, Course
-from autograder.preprocessors import RAISES
-from autograder.release import release
+from autograder.instructor.release import release
+from autograder.preprocessors.tag_cells_that_raise import RAISES
 
 pytestmark = pytest.mark.slow
 

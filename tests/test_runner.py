@@ -3,7 +3,7 @@ import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
-from autograder import runner
+from autograder.authoring import runner
 from autograder.kernel_env import cpu_has_avx2
 
 

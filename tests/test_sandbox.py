@@ -1,4 +1,4 @@
-"""The bubblewrap sandbox of submission kernels (autograder/sandbox.py), with real kernels."""
+"""The bubblewrap sandbox of submission kernels (autograder/sandbox/kernel_manager.py), with real kernels."""
 import gc
 import os
 import random
@@ -12,9 +12,12 @@ import pytest
 from nbclient import NotebookClient
 from traitlets.config import Config
 
-from autograder.sandbox import (
-    COURSE_LIB, MiB, BlockingSandboxedKernelManager, SandboxedKernelManager, SandboxLimits,
-    sandbox_unavailable)
+from autograder.sandbox.bubblewrap import COURSE_LIB, sandbox_unavailable
+from autograder.sandbox.kernel_manager import (
+    BlockingSandboxedKernelManager,
+    SandboxedKernelManager,
+)
+from autograder.sandbox.limits import MiB, SandboxLimits
 
 REASON = sandbox_unavailable()
 pytestmark = pytest.mark.skipif(REASON is not None, reason=str(REASON))
@@ -322,9 +325,9 @@ def test_the_submissions_folder_has_a_disk_limit(start):
 def test_a_killed_graders_scratch_folder_is_reaped(tmp_path):
     import subprocess
 
-    from autograder.scratch import make_scratch, reap_orphaned_scratch
+    from autograder.sandbox.scratch import make_scratch, reap_orphaned_scratch
 
-    code = ("import sys; from autograder.scratch import make_scratch\n"
+    code = ("import sys; from autograder.sandbox.scratch import make_scratch\n"
             f"print(make_scratch({str(tmp_path)!r}, 4 << 20)[0])")
     made = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     orphan = made.stdout.strip()  # its maker exited without cleaning up, as if killed
@@ -332,7 +335,7 @@ def test_a_killed_graders_scratch_folder_is_reaped(tmp_path):
     mine, capped = make_scratch(str(tmp_path), 4 << 20)
     assert reap_orphaned_scratch(str(tmp_path)) == 1
     assert not os.path.exists(orphan) and os.path.isdir(mine)  # a living grader's stays
-    from autograder.scratch import remove_scratch
+    from autograder.sandbox.scratch import remove_scratch
 
     remove_scratch(mine, capped)
     assert os.listdir(tmp_path) == []
@@ -346,13 +349,15 @@ def test_system_calls_a_notebook_never_needs_are_refused(start):
     km, kc = start()
     out = run(kc, "import ctypes, errno, os, subprocess, threading\n"
                   "libc = ctypes.CDLL(None, use_errno=True)\n"
-                  "def tried(result):\n    return errno.errorcode.get(ctypes.get_errno(), 'ok') if result == -1 else 'ok'\n"
+                  "def tried(result):\n"
+                  "    return errno.errorcode.get(ctypes.get_errno(), 'ok') if result == -1 else 'ok'\n"
                   "print('user namespace', tried(libc.unshare(0x10000000)))\n"
                   "print('mount namespace', tried(libc.unshare(0x00020000)))\n"
                   "print('mount', tried(libc.mount(b'none', b'/tmp', b'tmpfs', 0, None)))\n"
                   "print('ptrace', tried(libc.ptrace(16, 1, None, None)))\n"
                   "print('bpf', tried(libc.syscall(321, 0, None, 0)))\n"
-                  "print('unshare command', subprocess.run(['unshare', '--user', 'true'], capture_output=True).returncode != 0)\n"
+                  "print('unshare command',\n"
+                  "      subprocess.run(['unshare', '--user', 'true'], capture_output=True).returncode != 0)\n"
                   "t = threading.Thread(target=lambda: None); t.start(); t.join()\n"
                   "print('fork', subprocess.run(['true']).returncode == 0)\n")
     assert out.splitlines() == ["user namespace EPERM", "mount namespace EPERM", "mount EPERM",

@@ -5,15 +5,15 @@ cell's outputs and in a written answer are shown inert, in Debian's Chromium (Pl
 Each payload, if it ran, would append its name to ``window.top.pwned``.
 """
 import pytest
-from browser.conftest import browser, browser_page, chromium_path, playwright_driver  # noqa: F401
+from browser.conftest import browser, browser_page, chromium_path, playwright_driver  # noqa: F401 - pytest fixtures, requested by name
 from browser.lab import LabServer
 from fixture_course import LESSON, full_solution, new_fixture_course
 from nbgrader.api import Gradebook
 
-from autograder import simulate as sim
-from autograder.feedback import generate_feedback
-from autograder.grading import autograde
-from autograder.html_sanitizer import clean_html
+from autograder.authoring import simulate as sim
+from autograder.grading.batch import autograde
+from autograder.instructor.feedback import generate_feedback
+from autograder.lab.html_sanitizer import clean_html
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -56,7 +56,7 @@ def _ran(page):
     return page.evaluate("() => window.top.pwned || []")
 
 
-def test_the_feedback_page_runs_nothing_the_student_wrote(course, browser_page):
+def test_the_feedback_page_runs_nothing_the_student_wrote(course, browser_page):  # noqa: F811 - the fixture imported above
     page = course.feedback_html("mallory", LESSON)
     browser_page.goto(page.as_uri())
     assert _ran(browser_page) == []
@@ -64,7 +64,7 @@ def test_the_feedback_page_runs_nothing_the_student_wrote(course, browser_page):
     assert "bold stays" in text and "subtracting the maximum avoids overflow" in text
 
 
-def test_formgrader_runs_nothing_the_student_wrote(course, browser_page):
+def test_formgrader_runs_nothing_the_student_wrote(course, browser_page):  # noqa: F811 - the fixture imported above
     with Gradebook(course.db_url) as gradebook:
         submission = gradebook.find_submission_notebook("fixture", LESSON, "mallory").id
     with LabServer(course.root) as lab:

@@ -1,9 +1,9 @@
-"""Only a submission's own regular files reach grading (autograder/submission_files.py)."""
+"""Only a submission's own regular files reach grading (autograder/sandbox/plain_files.py)."""
 import os
 
 import pytest
 
-from autograder.submission_files import copy_plain, drop_non_plain
+from autograder.sandbox.plain_files import copy_plain, drop_non_plain
 
 
 @pytest.fixture

@@ -2,7 +2,7 @@
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from autograder import tolerance_survey
+from autograder.authoring import tolerance_survey
 
 
 def _lesson(folder, *cells):

@@ -7,7 +7,14 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from course_utils.models import MLP
 from course_utils.settings import seed_everything
-from course_utils.training import History, evaluate, fit, predict, predict_outputs, summarize
+from course_utils.training import (
+    History,
+    evaluate,
+    fit,
+    predict,
+    predict_outputs,
+    summarize,
+)
 
 
 def _circles():

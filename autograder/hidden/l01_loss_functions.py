@@ -1,6 +1,6 @@
 """Trusted helpers for the hidden tests of lesson 1 (notebooks/01-loss-functions).
 
-Hidden tests run in the grader (:mod:`autograder.trusted_tests`). The student's functions and
+Hidden tests run in the grader (:mod:`autograder.grading.trusted_tests`). The student's functions and
 models stay in the kernel, reached through ``student`` as remote handles; these helpers send
 them fresh inputs, bring back values (outputs, gradients, type names) and judge those here.
 They mirror the hints of ``course_utils.lessons.l01_loss_functions``, whose ``diagnose_*``
@@ -12,7 +12,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.trusted_tests import Remote, StudentError
+from autograder.grading.trusted_tests import Remote, StudentError
+from autograder.hidden.kernel import (
+    kernel_adam as kernel_adam,  # the lesson's tests import it from here
+)
+from autograder.hidden.kernel import leaf_modules
 from course_utils.checks import diagnose_log_probabilities
 from course_utils.lessons.l01_loss_functions import diagnose_task_choice, raises_error
 from course_utils.models import MLP
@@ -84,33 +88,10 @@ def handwritten_loss_problem(student, my_loss, reference, name, formula, rng, sh
 
 # -- repairing an NLL model (exercise 3) -------------------------------------------------------
 
-def kernel_parameters(student, model):
-    """``model.parameters()`` as a generator that stays in the kernel (a remote handle).
-
-    Called through a handle, ``model.parameters()`` would bring the tensors back here as
-    values; an optimizer must be built in the kernel on the model's own parameters. ``map``
-    runs ``methodcaller("parameters")`` there and only its list comes back, the generator
-    inside it as a handle.
-    """
-    getter = student.module("operator").methodcaller("parameters")
-    (generator,) = student.module("builtins").map(getter, [model])
-    return generator
-
-
-def kernel_adam(student, model, lr):
-    """A ``torch.optim.Adam`` built in the kernel on the parameters of the remote ``model``."""
-    return student.module("torch.optim").Adam(kernel_parameters(student, model), lr=lr)
-
-
 def is_kernel_module(student, value):
     """Whether ``value`` is an ``nn.Module`` in the kernel (a plain value never is)."""
     return isinstance(value, Remote) and bool(
         student.module("builtins").isinstance(value, student.module("torch.nn").Module))
-
-
-def leaf_modules(model):
-    """The remote model's modules without children, in order (remote handles)."""
-    return [module for module in model.modules() if not list(module.children())]
 
 
 def model_outputs(student, model, X):

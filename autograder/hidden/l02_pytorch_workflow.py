@@ -1,7 +1,7 @@
 """Trusted helpers for the hidden tests of lesson 2, the PyTorch workflow.
 
 They run in the grader. The student's functions and models are reached through the hidden
-test's ``student`` (:class:`autograder.trusted_tests.Student`): models and optimizers are
+test's ``student`` (:class:`autograder.grading.trusted_tests.Student`): models and optimizers are
 remote handles, tensors come back as values, and every verdict is computed here. The
 ``diagnose_*`` functions mirror the notebook's self-check helpers of the same names (which a
 student could redefine): each returns the hint for a common mistake, or None.
@@ -9,20 +9,61 @@ student could redefine): each returns the hint for a common mistake, or None.
 Inputs are derived from the hidden test's ``rng`` (data seeds, sizes, random tensors), so an
 answer has to be computed, not remembered.
 """
-import math
 
-import numpy as np
 import torch
-from sklearn.datasets import make_blobs
-from sklearn.model_selection import train_test_split
 from torch import nn
 
-from autograder.trusted_tests import Remote, TestFailed, call_for_handle, kind
+from autograder.grading.trusted_tests import TestFailed, kind
+from autograder.hidden.kernel import (
+    KernelTypes as KernelTypes,  # the lesson's tests import it from here
+)
+from autograder.hidden.kernel import (
+    is_affine,
+    kernel_optimizer,
+    leaf_modules,
+    linear_layers,
+    outputs,
+    random_inputs,
+    state_of,
+)
+from autograder.hidden.kernel import (
+    n_parameters as n_parameters,  # the lesson's tests import it from here
+)
+from autograder.hidden.l02_cases import (  # the lesson's tests import these from here
+    blob_split as blob_split,
+)
+from autograder.hidden.l02_cases import (
+    circles_split as circles_split,
+)
+from autograder.hidden.l02_cases import (
+    epoch_batches as epoch_batches,
+)
+from autograder.hidden.l02_cases import (
+    grid_points as grid_points,
+)
+from autograder.hidden.l02_cases import (
+    labelled_data as labelled_data,
+)
+from autograder.hidden.l02_cases import (
+    relu_mlp_sizes as relu_mlp_sizes,
+)
+from autograder.hidden.l02_cases import separable
+from autograder.hidden.l02_cases import (
+    split_case as split_case,
+)
+from autograder.hidden.l02_cases import (
+    split_sizes as split_sizes,
+)
 from course_utils.checks import is_close
-from course_utils.datasets import load_circles
 from course_utils.lessons.l02_pytorch_workflow import (
-    decrease_problem, dropout_probe, epoch_problem, evaluation_problem, expected_evaluation,
-    mentions_no_grad, runs_problem)
+    decrease_problem,
+    dropout_probe,
+    epoch_problem,
+    evaluation_problem,
+    expected_evaluation,
+    mentions_no_grad,
+    runs_problem,
+)
 from course_utils.models import MLP
 from course_utils.training import check_batch, evaluate
 
@@ -31,73 +72,6 @@ def expect_no_problem(hint):
     """Fail the hidden test with ``hint`` when a ``diagnose_*`` helper found a problem."""
     if hint:
         raise TestFailed(hint)
-
-
-class KernelTypes:
-    """``isinstance`` against library classes, asked of the student's kernel.
-
-    The answer is a fact about the student's object (like :func:`kind`, but subclasses count),
-    not a verdict; the classes are found with ``student.module``, never by the student's names.
-    """
-
-    def __init__(self, student):
-        self.student = student
-        self._classes = {}
-        self._isinstance = None
-
-    def _class(self, dotted):
-        if dotted not in self._classes:
-            module, _, name = dotted.rpartition(".")
-            self._classes[dotted] = getattr(self.student.module(module), name)
-        return self._classes[dotted]
-
-    def isinstance(self, value, dotted):
-        """True when ``value`` (a remote handle) is an instance of the class ``dotted``."""
-        if not isinstance(value, Remote):
-            return False
-        if self._isinstance is None:
-            self._isinstance = self.student.module("builtins").isinstance
-        return self._isinstance(value, self._class(dotted)) is True
-
-
-# -- models, seen from the grader --------------------------------------------------------------
-
-def modules(model):
-    """``list(model.modules())`` of a remote model: handles, the model itself first."""
-    return list(model.modules()) if isinstance(model, Remote) else []
-
-
-def leaves(model):
-    """The modules without children, in order."""
-    return [m for m in modules(model) if len(m.children()) == 0]
-
-
-def linear_layers(types, model):
-    return [m for m in modules(model) if types.isinstance(m, "torch.nn.Linear")]
-
-
-def n_parameters(model):
-    return sum(int(torch.as_tensor(p).numel()) for p in model.parameters())
-
-
-def outputs(model, x):
-    """The remote model's outputs for the tensor ``x``, as a float tensor here."""
-    out = model(x)
-    if not isinstance(out, torch.Tensor):
-        raise TestFailed(f"the model must return a tensor (got {kind(out)})")
-    return out.detach().float()
-
-
-def random_inputs(rng, n, in_features):
-    return torch.as_tensor(rng.normal(size=(n, in_features)), dtype=torch.float32)
-
-
-def is_affine(model, in_features, rng):
-    """True when model(midpoint) equals the midpoint of the outputs, as for any linear map
-    (random points from ``rng``)."""
-    a, b = random_inputs(rng, 16, in_features), random_inputs(rng, 16, in_features)
-    return torch.allclose(outputs(model, (a + b) / 2), (outputs(model, a) + outputs(model, b)) / 2,
-                          atol=1e-5)
 
 
 # -- exercise 4: loss and optimizer --------------------------------------------------------------
@@ -163,30 +137,16 @@ def diagnose_loss_and_optimizer(student, types, make, lr, rng):
 
 # -- exercise 5: the epoch loss -------------------------------------------------------------------
 
-def epoch_batches(rng):
-    """Three lists of (batch mean losses, batch sizes): full batches and a smaller last one;
-    two batches as 0-d tensors; a single batch. The last batch's loss is far from the others'
-    mean, so a plain mean of the batch means cannot pass for the weighted one."""
-    size = int(rng.choice([16, 32, 64]))
-    n_full = int(rng.integers(2, 5))
-    full = [round(float(v), 3) for v in rng.uniform(0.2, 1.2, size=n_full)]
-    last = round(float(np.mean(full) + rng.uniform(0.5, 1.0)), 3)
-    uneven = (full + [last], [size] * n_full + [int(rng.integers(1, size // 2))])
-    small, big = (int(n) for n in rng.integers(1, 6, size=2))
-    tensors = ([torch.tensor(float(v)) for v in np.round(rng.uniform(0.1, 2.0, size=2), 3)], [small + big, small])
-    single = ([round(float(rng.uniform(0.1, 2.0)), 3)], [int(rng.integers(5, 40))])
-    return [uneven, tensors, single]
-
 
 def diagnose_epoch_mean_loss(average, losses, sizes):
     got = average(losses, sizes)
     if not isinstance(got, float):
         return f"return a Python float (got {kind(got)}): float(...)"
     n_seen = sum(sizes)
-    expected = sum(float(l) * s for l, s in zip(losses, sizes)) / n_seen
+    expected = sum(float(loss) * s for loss, s in zip(losses, sizes)) / n_seen
     if is_close(got, expected):
         return None
-    if is_close(got, sum(float(l) for l in losses) / len(losses)):
+    if is_close(got, sum(float(loss) for loss in losses) / len(losses)):
         return ("the batches differ in size: weight each batch's mean loss by its size, "
                 "then divide by the number of samples")
     if got < expected / 4:
@@ -196,13 +156,6 @@ def diagnose_epoch_mean_loss(average, losses, sizes):
 
 
 # -- exercise 9: the ReLU network ------------------------------------------------------------------
-
-def relu_mlp_sizes(rng):
-    """Three (in_features, hidden widths, out_features) from ``rng``: one hidden layer, three,
-    and two of the lesson's shape."""
-    return [(int(rng.integers(2, 6)), [int(rng.integers(3, 9))], int(rng.integers(2, 4))),
-            (int(rng.integers(2, 4)), [int(w) for w in rng.integers(6, 17, size=3)], int(rng.integers(2, 6))),
-            (2, [int(rng.integers(32, 65))] * 2, 1)]
 
 
 def diagnose_relu_mlp(types, build, in_features, hidden_features, out_features, rng):
@@ -214,7 +167,7 @@ def diagnose_relu_mlp(types, build, in_features, hidden_features, out_features, 
     if widths != list(hidden_features) + [out_features] or layers[0].in_features != in_features:
         return (f"expected linear layers of widths {list(hidden_features) + [out_features]} after "
                 f"{in_features} inputs; got {widths}")
-    ends = leaves(model)
+    ends = leaf_modules(model)
     if not types.isinstance(ends[-1], "torch.nn.Linear"):
         return (f"the model ends in {kind(ends[-1])}: end with the last nn.Linear and return "
                 "raw logits (the loss applies the sigmoid or softmax itself)")
@@ -240,16 +193,6 @@ def diagnose_training(types, history, epochs):
     if history.train_acc[-1] is None:
         return "no accuracy was recorded: use BCEWithLogitsLoss with float 0/1 labels"
     return None
-
-
-def circles_split(seed, n_samples=800):
-    """The rings of the lesson (noise 0.05) drawn with ``seed``, split 80/20 as float32 tensors
-    with (N, 1) labels: ((X_train, y_train), (X_test, y_test))."""
-    X, y = load_circles(n_samples=n_samples, seed=seed)
-    X_train, X_test, y_train, y_test = train_test_split(X, y, test_size=0.2, random_state=seed)
-    features = [torch.as_tensor(a, dtype=torch.float32) for a in (X_train, X_test)]
-    labels = [torch.as_tensor(a, dtype=torch.float32).reshape(-1, 1) for a in (y_train, y_test)]
-    return (features[0], labels[0]), (features[1], labels[1])
 
 
 def mlp_with(state_dict, hidden_features):
@@ -285,21 +228,9 @@ def specified_loop_accuracy(initial_state, hidden_features, train_data, test_dat
     return mlp_accuracy(model.state_dict(), hidden_features, test_data)
 
 
-def blob_split(seed, n_samples, n_classes, std=1.5, radius=10.0):
-    """Gaussian blobs whose centers lie on a circle (random rotation and offset), so they never
-    overlap; split 80/20: (X_train, y_train, X_test, y_test), float32 features, long labels."""
-    generator = np.random.default_rng(seed)
-    angles = generator.uniform(0, 2 * np.pi) + 2 * np.pi * np.arange(n_classes) / n_classes
-    centers = generator.uniform(-3, 3, size=2) + radius * np.column_stack([np.cos(angles), np.sin(angles)])
-    X, y = make_blobs(n_samples=n_samples, centers=centers, cluster_std=std, random_state=seed)
-    X_train, X_test, y_train, y_test = train_test_split(X.astype(np.float32), y.astype(np.int64),
-                                                        test_size=0.2, random_state=seed)
-    return tuple(torch.as_tensor(a) for a in (X_train, y_train, X_test, y_test))
-
-
 def diagnose_classifier(types, model, X, y, loss_fn):
     """course_utils.checks.diagnose_classifier for a remote model: outputs, targets and loss."""
-    ends = leaves(model)
+    ends = leaf_modules(model)
     last = ends[-1] if ends else None
     out = outputs(model, X[:64])
     try:
@@ -340,13 +271,6 @@ def class_accuracy(model, X, y):
 
 # -- exercise 10: the grid --------------------------------------------------------------------------
 
-def grid_points(rng):
-    """A few 2-D points whose features have different ranges (so a transposed grid shows)."""
-    low = rng.uniform(-6, 6, size=2)
-    span = np.array([rng.uniform(2, 5), rng.uniform(6, 10)])[rng.permutation(2)]
-    X = low + span * rng.random((int(rng.integers(3, 9)), 2))
-    return X.astype(np.float32)
-
 
 def diagnose_grid(make, X, resolution, margin):
     result = make(X, resolution=resolution, margin=margin)
@@ -376,50 +300,8 @@ def diagnose_grid(make, X, resolution, margin):
 
 # -- exercises 1 and 2: data ---------------------------------------------------------------------
 
-def labelled_data(rng):
-    """(X, y) with 3 or 4 classes of different sizes, 2 to 5 features, shuffled rows."""
-    n_classes = int(rng.integers(3, 5))
-    counts = rng.choice(np.arange(5, 40), size=n_classes, replace=False)
-    y = rng.permutation(np.repeat(np.arange(n_classes), counts)).astype(np.int64)
-    X = rng.normal(size=(len(y), int(rng.integers(2, 6)))).astype(np.float32)
-    return X, y
-
-
-def split_case(rng):
-    """(X, y, test_size, seed): rows whose label is readable from the row (x0 > 0), and a
-    test_size for which sklearn's ceil(test_size * n) has no rounding to disagree about."""
-    while True:
-        n, test_size = int(rng.integers(80, 141)), float(rng.choice([0.2, 0.25, 0.3, 0.4]))
-        if float(test_size * n).is_integer():
-            break
-    X = rng.normal(size=(n, int(rng.integers(3, 6))))
-    y = (X[:, 0] > 0).astype(np.int64)
-    return X, y, test_size, int(rng.integers(10_000))
-
-
-def split_sizes(n, test_size):
-    n_test = int(math.ceil(test_size * n))
-    return n - n_test, n_test
-
 
 # -- exercises 6 to 8: the training loop the student writes --------------------------------------------
-
-def _separable(rng, n, in_features):
-    """Points labelled by the side of a random line through the origin: (X, y) float32."""
-    X = random_inputs(rng, n, in_features)
-    direction = torch.as_tensor(rng.normal(size=(in_features, 1)), dtype=torch.float32)
-    return X, (X @ direction > 0).float()
-
-
-def kernel_optimizer(student, name, model, **options):
-    """``torch.optim.<name>(model.parameters(), **options)`` built in the kernel over the remote
-    model's own parameters (kept there as a handle, not copied here)."""
-    parameters = call_for_handle(model.parameters)
-    return getattr(student.module("torch.optim"), name)(parameters, **options)
-
-
-def _state(model):
-    return {key: torch.as_tensor(value).clone() for key, value in model.state_dict().items()}
 
 
 def diagnose_train_one_epoch(student, rng):
@@ -427,16 +309,16 @@ def diagnose_train_one_epoch(student, rng):
     mode, with SGD), compared with a replay computed here; then three more epochs must lower the loss."""
     batch_size = int(rng.choice([4, 8, 16]))
     in_features = int(rng.integers(2, 6))
-    X, y = _separable(rng, 3 * batch_size + int(rng.integers(1, batch_size)), in_features)
+    X, y = separable(rng, 3 * batch_size + int(rng.integers(1, batch_size)), in_features)
     lr = round(float(rng.uniform(0.2, 0.8)), 3)
     tnn = student.module("torch.nn")
     student.module("torch").manual_seed(int(rng.integers(2 ** 31)))
     probe = tnn.Linear(in_features, 1)
-    before = _state(probe)
+    before = state_of(probe)
     optimizer = kernel_optimizer(student, "SGD", probe, lr=lr)
     probe.eval()
     returned = student.train_one_epoch(probe, X, y, tnn.BCEWithLogitsLoss(), optimizer, batch_size=batch_size)
-    after = _state(probe)
+    after = state_of(probe)
     problem = epoch_problem(returned, (before["weight"], before["bias"]), (after["weight"], after["bias"]),
                             X, y, lr, batch_size, probe.training is True)
     if problem:
@@ -449,12 +331,12 @@ def diagnose_train_one_epoch(student, rng):
 def diagnose_evaluate_binary(student, rng):
     """The student's ``evaluate_binary`` twice on a kernel model with dropout left in training mode."""
     in_features = int(rng.integers(2, 6))
-    X, y = _separable(rng, int(rng.integers(40, 100)), in_features)
+    X, y = separable(rng, int(rng.integers(40, 100)), in_features)
     tnn = student.module("torch.nn")
     student.module("torch").manual_seed(int(rng.integers(2 ** 31)))
     model = tnn.Sequential(tnn.Linear(in_features, 16), tnn.ReLU(), tnn.Dropout(0.5), tnn.Linear(16, 1))
     local = dropout_probe(in_features)
-    local.load_state_dict(_state(model))
+    local.load_state_dict(state_of(model))
     with torch.no_grad():
         local[-1].bias.fill_(0.3)  # logits between 0 and 0.5 exist, so the two thresholds differ
     model.load_state_dict(local.state_dict())
@@ -472,8 +354,8 @@ def diagnose_train_classifier(student, rng, epochs=4):
     evaluation (measured here), a falling loss and seeded shuffling."""
     batch_size = int(rng.choice([4, 8]))
     in_features = int(rng.integers(2, 6))
-    train = _separable(rng, 3 * batch_size + int(rng.integers(1, batch_size)), in_features)
-    test = _separable(rng, int(rng.integers(20, 40)), in_features)
+    train = separable(rng, 3 * batch_size + int(rng.integers(1, batch_size)), in_features)
+    test = separable(rng, int(rng.integers(20, 40)), in_features)
     init_seed, seed = int(rng.integers(2 ** 31)), int(rng.integers(1000))
     tnn = student.module("torch.nn")
 
@@ -487,7 +369,7 @@ def diagnose_train_classifier(student, rng, epochs=4):
 
     def final_test_loss(model):  # of a grader copy of the student's trained model
         local = nn.Linear(in_features, 1)
-        local.load_state_dict(_state(model))
+        local.load_state_dict(state_of(model))
         return expected_evaluation(local, *test)[0]
 
     return runs_problem(run, seed, epochs, final_test_loss)
@@ -500,12 +382,12 @@ def rings_accuracy_with_own_loop(student, rng, hidden_features=(32, 32), epochs=
     train_ref, test_ref = circles_split(int(rng.integers(10_000)))
     student.module("torch").manual_seed(int(rng.integers(2 ** 31)))
     model = student.module("course_utils.models").MLP(2, list(hidden_features), 1)
-    initial = _state(model)
+    initial = state_of(model)
     optimizer = kernel_optimizer(student, "Adam", model, lr=0.003)
     seed = int(rng.integers(1000))
     student.train_classifier(model, train_ref, test_ref, student.module("torch.nn").BCEWithLogitsLoss(),
                              optimizer, epochs=epochs, batch_size=32, seed=seed)
-    accuracy = mlp_accuracy(_state(model), hidden_features, test_ref)
+    accuracy = mlp_accuracy(state_of(model), hidden_features, test_ref)
     target = 0.93
     if accuracy < target:
         target = min(target, specified_loop_accuracy(initial, hidden_features, train_ref, test_ref,

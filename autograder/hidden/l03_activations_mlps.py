@@ -1,7 +1,7 @@
 """Trusted helpers for the hidden tests of lesson 3 (notebooks/03-activations-mlps).
 
 They run in the grader, next to the hidden tests, and reach the student's kernel only through
-``student`` (autograder/trusted_tests.py): every judgment is made here, on values the kernel
+``student`` (autograder/grading/trusted_tests.py): every judgment is made here, on values the kernel
 returns. :class:`Kernel` wraps the few library calls a test needs to make *inside* the kernel
 (type checks, a backward pass, training with ``course_utils.fit``) without any test code going
 there.
@@ -12,52 +12,24 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.trusted_tests import Remote, StudentError, kind
+from autograder.grading.trusted_tests import StudentError, kind
+from autograder.hidden.kernel import (
+    Kernel as Kernel,  # the lesson's tests import it from here
+)
+from autograder.hidden.kernel import named_leaf_modules as leaf_modules
 from course_utils.datasets import load_digits_8x8
-from course_utils.lessons.l03_activations_mlps import AFFINE_HINT, CHECKPOINT_KEYS, affine_gap
+from course_utils.lessons.l03_activations_mlps import (
+    AFFINE_HINT,
+    OUTPUT_TASKS,
+    affine_gap,
+    output_head_problem,
+)
+from course_utils.lessons.l03_activations_mlps import (
+    CHECKPOINT_KEYS as CHECKPOINT_KEYS,  # imported from here
+)
 from course_utils.training import check_batch
 
 CLASSIFIER_ENDINGS = ("Softmax", "LogSoftmax", "ReLU", "Sigmoid")
-
-
-class Kernel:
-    """Library code in the student's kernel, reached by name through ``student``.
-
-    A call through ``student`` sends plain results (tensors, numbers) back as copies. To chain
-    calls on kernel objects (a model's own parameters, the loss tensor a backward pass needs)
-    the intermediate results must stay in the kernel: :meth:`later` and :meth:`items_of` build
-    lazy kernel-side iterators (``itertools.starmap``) that are consumed only there.
-    """
-
-    def __init__(self, student):
-        self.student = student
-        self.builtins = student.module("builtins")
-        self.itertools = student.module("itertools")
-        self.operator = student.module("operator")
-        self.torch = student.module("torch")
-        self.nn = student.module("torch.nn")
-
-    def later(self, function, *args):
-        """A kernel-side iterator yielding ``function(*args)`` once, computed when consumed."""
-        return self.itertools.starmap(function, [args])
-
-    def items_of(self, function, *args):
-        """A kernel-side iterator over the items of ``function(*args)`` (e.g. ``model.parameters``)."""
-        return self.itertools.chain.from_iterable(self.later(function, *args))
-
-    def each(self, function, iterable):
-        """``[function(item) for item in iterable]``, computed in the kernel."""
-        return self.builtins.map(function, iterable)
-
-    def is_instance(self, value, *class_names, module="torch.nn"):
-        """Whether a kernel object is an instance of one of ``module``'s classes ``class_names``."""
-        if not isinstance(value, Remote):
-            return False
-        classes = tuple(getattr(self.student.module(module), name) for name in class_names)
-        return bool(self.builtins.isinstance(value, classes))
-
-    def n_parameters(self, model):
-        return int(sum(self.each(self.operator.methodcaller("numel"), self.items_of(model.parameters))))
 
 
 @functools.cache
@@ -71,16 +43,6 @@ def _digits():
 def digits():
     """The 8x8 digits, loaded by the grader: X (1797, 64) float32 in [0, 1], y int64."""
     return _digits()
-
-
-def leaf_modules(model):
-    """The (name, module) pairs of a kernel model's modules that have no submodules, in order."""
-    named = list(model.named_modules())
-    names = [name for name, _ in named]
-    if len(named) == 1:
-        return named
-    return [(name, module) for name, module in named
-            if name and not any(other.startswith(name + ".") for other in names)]
 
 
 # -- exercise 2 ---------------------------------------------------------------------------------
@@ -106,42 +68,13 @@ def head_scores(rng):
 
 def diagnose_output_head(kernel, task, head, scores):
     """``course_utils``' diagnose_output_head for a head that lives in the kernel, on ``scores``."""
+    if task not in OUTPUT_TASKS:
+        raise ValueError(f"unknown task {task!r}")
     if not kernel.is_instance(head, "Module"):
         return f"the head for {task!r} must be an nn.Module (e.g. nn.Identity()); got {kind(head)}"
     out, problem = _as_output(head(scores), scores, f"the head for {task!r}")
-    if problem:
-        return problem
-    name = kind(head)
-    if task == "regression":
-        if not torch.allclose(out, scores):
-            return (f"a regression output must be able to take any real value, but {name} "
-                    "changes the scores: leave the linear output as it is (nn.Identity())")
-    elif task == "positive_regression":
-        if (out < 0).any():
-            return f"{name} lets negative values through: use nn.Softplus() (or nn.ReLU())"
-        if not torch.all(out[:, 1:] >= out[:, :-1]) or out.max() < 0.97 * scores.max():
-            return (f"{name} squeezes large values into a bounded range; a positive quantity "
-                    "has no upper bound: use nn.Softplus() (or nn.ReLU())")
-    elif task == "binary":
-        if (out <= 0).any() or (out >= 1).any():
-            return (f"{name} gives values outside (0, 1), which are not probabilities "
-                    "(ReLU and softplus outputs can exceed 1): use nn.Sigmoid()")
-        if not torch.allclose(out, torch.sigmoid(scores), atol=1e-6):
-            return f"{name} is not the logistic function: use nn.Sigmoid()"
-    elif task == "multiclass":
-        if (out < 0).any():
-            return f"{name} gives negative values, which cannot be probabilities: use nn.Softmax(dim=1)"
-        if torch.allclose(out.sum(dim=0), torch.ones(out.shape[1]), atol=1e-5):
-            return "the probabilities sum to 1 down each column (over the batch): use dim=1"
-        if not torch.allclose(out.sum(dim=1), torch.ones(len(out)), atol=1e-5):
-            return (f"the outputs of {name} do not sum to 1 over the classes, so they are not a "
-                    "probability distribution: use nn.Softmax(dim=1)")
-    else:
-        raise ValueError(f"unknown task {task!r}")
-    return None
+    return problem or output_head_problem(task, kind(head), out, scores)
 
-
-# -- exercise 4 ---------------------------------------------------------------------------------
 
 def indices_of(part):
     """The sample numbers in one part of a split of ``TensorDataset(torch.arange(n))``."""

@@ -1,6 +1,6 @@
 """Trusted helpers for the hidden tests of lesson 4 (notebooks/04-xor).
 
-Hidden tests run in the grader (:mod:`autograder.trusted_tests`); the student's objects stay
+Hidden tests run in the grader (:mod:`autograder.grading.trusted_tests`); the student's objects stay
 in the kernel and are reached through ``student`` as remote handles. These helpers build and
 train models there with library code only (reached through ``student.module``) and bring back
 values (outputs, parameters, type names) that the grader judges itself.
@@ -8,30 +8,11 @@ values (outputs, parameters, type names) that the grader judges itself.
 import numpy as np
 import torch
 
+from autograder.hidden.kernel import (
+    kernel_adam as kernel_adam,  # the lesson's tests import it from here
+)
+from autograder.hidden.kernel import leaf_modules
 from course_utils.datasets import make_xor_blobs
-
-
-def kernel_parameters(student, model):
-    """``model.parameters()`` as a generator that stays in the kernel (a remote handle).
-
-    Calling ``model.parameters()`` through a handle brings the tensors back here as values;
-    an optimizer must be built in the kernel on the model's own parameters instead. ``map``
-    evaluates ``methodcaller("parameters")`` there, and only the list it returns comes back,
-    its generator item as a handle.
-    """
-    getter = student.module("operator").methodcaller("parameters")
-    (generator,) = student.module("builtins").map(getter, [model])
-    return generator
-
-
-def kernel_adam(student, model, lr):
-    """A ``torch.optim.Adam`` built in the kernel on the parameters of the remote ``model``."""
-    return student.module("torch.optim").Adam(kernel_parameters(student, model), lr=lr)
-
-
-def leaf_modules(model):
-    """The remote model's modules without children, in order (remote handles)."""
-    return [module for module in model.modules() if not list(module.children())]
 
 
 def xor_data(seed, n_per_blob=100, std=0.1):
@@ -116,7 +97,7 @@ def parameter_fingerprints(tensors):
 def layout_of(model):
     """``(kinds, linear_shapes)`` of the remote model, the plain data that
     ``course_utils.lessons.l04_xor.mlp_layout_problem`` judges."""
-    from autograder.trusted_tests import kind
+    from autograder.grading.trusted_tests import kind
 
     leaves = leaf_modules(model)
     kinds = [kind(m) for m in leaves]

@@ -1,7 +1,7 @@
 """Trusted helpers for the hidden tests of lesson 5 (notebooks/05-mnist).
 
 They run in the grader, next to the hidden tests, and reach the student's kernel only through
-``student`` (autograder/trusted_tests.py). The data is loaded here, by the grader
+``student`` (autograder/grading/trusted_tests.py). The data is loaded here, by the grader
 (:func:`mnist`); the kernel only computes the student's outputs, and every judgment is made
 here. ``standardize_hint``, ``per_class_hint`` and ``cnn_hint`` are trusted copies of the
 notebook's self-check helpers of the same names (the notebook keeps its own for the
@@ -13,7 +13,8 @@ import numpy as np
 import torch
 from sklearn.metrics import recall_score
 
-from autograder.trusted_tests import Remote, StudentError, kind
+from autograder.grading.trusted_tests import StudentError, kind
+from autograder.hidden import kernel
 from course_utils.datasets import MNIST_MEAN, MNIST_STD, load_mnist
 
 CLASSIFIER_ENDINGS = ("Softmax", "LogSoftmax", "Sigmoid", "ReLU")
@@ -40,48 +41,14 @@ def standardized(images):
     return (pixels - MNIST_MEAN) / MNIST_STD
 
 
-class Kernel:
-    """Library code in the student's kernel, reached by name through ``student``.
+class Kernel(kernel.Kernel):
+    """The course's kernel helpers, plus a model's outputs for MNIST images sent in batches.
 
     A call through ``student`` sends plain results (tensors, numbers) back as copies. To chain
     calls on kernel objects (a model's own parameters, an input the model might change in
     place) the intermediate results must stay in the kernel: :meth:`later`, :meth:`items_of`
     and :meth:`hold` keep them there.
     """
-
-    def __init__(self, student):
-        self.student = student
-        self.builtins = student.module("builtins")
-        self.itertools = student.module("itertools")
-        self.operator = student.module("operator")
-        self.torch = student.module("torch")
-        self.nn = student.module("torch.nn")
-
-    def later(self, function, *args):
-        """A kernel-side iterator yielding ``function(*args)`` once, computed when consumed."""
-        return self.itertools.starmap(function, [args])
-
-    def items_of(self, function, *args):
-        """A kernel-side iterator over the items of ``function(*args)`` (e.g. ``model.parameters``)."""
-        return self.itertools.chain.from_iterable(self.later(function, *args))
-
-    def each(self, function, iterable):
-        """``[function(item) for item in iterable]``, computed in the kernel."""
-        return self.builtins.map(function, iterable)
-
-    def hold(self, value):
-        """A kernel-side container holding ``value``: ``holder[0]`` reads it back later."""
-        return self.student.module("collections").deque([value])
-
-    def is_instance(self, value, *class_names, module="torch.nn"):
-        """Whether a kernel object is an instance of one of ``module``'s classes ``class_names``."""
-        if not isinstance(value, Remote):
-            return False
-        classes = tuple(getattr(self.student.module(module), name) for name in class_names)
-        return bool(self.builtins.isinstance(value, classes))
-
-    def n_parameters(self, model):
-        return int(sum(self.each(self.operator.methodcaller("numel"), self.items_of(model.parameters))))
 
     def outputs(self, model, images, batch=BATCH, to_tensor=None):
         """The model's outputs for ``images``, from the kernel's ``predict_outputs`` (evaluation

@@ -10,10 +10,16 @@ standardized as in the lesson.
 """
 import numpy as np
 
-from autograder.trusted_tests import Remote, kind
+from autograder.grading.trusted_tests import Remote, kind
 from course_utils.datasets import load_iris_2d, train_val_split
-from course_utils.lessons.l06_regularization import (OWN_CODE, block_frames, changed_fraction,
-                                                     frame_problem, gif_problem, penalty_problem)
+from course_utils.lessons.l06_regularization import (
+    OWN_CODE,
+    block_frames,
+    changed_fraction,
+    frame_problem,
+    gif_problem,
+    penalty_problem,
+)
 
 LESSON_MODULE = "course_utils.lessons.l06_regularization"
 __all__ = ["LESSON_MODULE", "OWN_CODE", "as_number", "changed_fraction", "feature_names",

@@ -22,8 +22,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from ..checks import diagnose_log_probabilities
-from ..plots import _finish, plot_histories
-
+from ..plots import finish_figure, plot_histories
 
 # Loss functions and output layers.
 
@@ -110,7 +109,7 @@ def raises_error(exception_type, function, *args, **kwargs) -> bool:
         raise
     except exception_type:
         return True
-    except Exception:  # noqa: BLE001 - a wrong exception is simply "did not raise it"
+    except Exception:
         return False
     return False
 
@@ -130,7 +129,7 @@ def diagnose_handwritten_loss(my_loss, reference, name, formula, seed=0,
             mine = my_loss(predictions, targets)
         except NotImplementedError:
             raise
-        except Exception as error:  # noqa: BLE001 - report the student's crash as a hint
+        except Exception as error:
             return f"{name} raised {type(error).__name__}: {error} for inputs of shape {shape}"
         if not torch.is_tensor(mine):
             return (f"{name} must return a torch tensor (so the loss can be backpropagated); "
@@ -241,7 +240,7 @@ def diagnose_task_choice(task, loss_fn, output_activation) -> str | None:
             behaves = _task_behaves(task, loss_fn, output_activation)
     except NotImplementedError:
         raise
-    except Exception:  # noqa: BLE001 - a loss that cannot even take the task's data
+    except Exception:
         behaves = False
     return None if behaves else f"{task}: {TASK_REASONS[task]}"
 
@@ -301,7 +300,7 @@ def plot_loss_comparison(histories: dict, baseline_accuracy=None, title=None, sh
                fontsize="small")
     fig.set_size_inches(12, 4)
     fig.tight_layout(rect=(0, 0, 0.78, 1))
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 __all__ = ["comparison_table", "plot_loss_comparison"]
@@ -414,7 +413,7 @@ def plot_pair_cosines(cosines_by_title: dict, targets, show=True):
         ax.legend()
     axes[0, 0].set_ylabel("pairs")
     fig.tight_layout()
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 __all__ = ["CosinePairLoss", "PairEncoder", "make_pairs", "pair_accuracy", "pair_cosines",

@@ -72,7 +72,7 @@ def epoch_problem(returned, before, after, X, y, lr, batch_size, training_after)
                     "range(0, len(X), batch_size), not one step on the whole set")
         return ("the weights after the epoch are not those of forward, loss, zero_grad, backward, step "
                 "for every mini-batch in order (X[start:start + batch_size], the last batch smaller)")
-    expected = sum(l * s for l, s in zip(losses, sizes)) / sum(sizes)
+    expected = sum(loss * s for loss, s in zip(losses, sizes)) / sum(sizes)
     if not is_close(returned, expected):
         if is_close(returned, sum(losses) / len(losses)):
             return WEIGHTED

@@ -11,9 +11,8 @@ import numpy as np
 import torch
 from matplotlib.ticker import MaxNLocator
 
-from ..plots import _finish
+from ..plots import finish_figure
 from ..training import predict_outputs
-
 
 CLASS_COLORS = ("tab:blue", "tab:orange")
 METRIC_NAMES = {"train_loss": "training loss", "val_loss": "validation loss",
@@ -145,7 +144,7 @@ def plot_score_maps(functions, X, y, levels=(0.5,), resolution=120, ncols=3, tit
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 def plot_feature_space(features, y, title=None, labels=("$h_1$", "$h_2$"), line=None,
@@ -177,7 +176,7 @@ def plot_feature_space(features, y, title=None, labels=("$h_1$", "$h_2$"), line=
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 def plot_runs(histories, key="train_acc", title=None, show=True):
@@ -197,7 +196,7 @@ def plot_runs(histories, key="train_acc", title=None, show=True):
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 # -- self-check hints, shared with the grader (which passes the same plain data) -------------

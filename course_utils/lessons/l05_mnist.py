@@ -19,9 +19,7 @@ from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
 from ..datasets import load_mnist
-
-from ..plots import _finish
-
+from ..plots import finish_figure
 
 # Loading.
 
@@ -134,7 +132,7 @@ def plot_pixel_values(image, title=None, decimals=1, size=9, show=True):
     if title:
         ax.set_title(title)
     fig.tight_layout()
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 def one_per_class(labels, classes=None, seed=0):

@@ -13,7 +13,7 @@ from matplotlib.figure import Figure
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPClassifier
 
-from ..plots import _finish
+from ..plots import finish_figure
 
 
 def fit_mlp(alpha, X, y, hidden_layer_sizes=(10,), seed=0, max_iter=2000):
@@ -76,7 +76,7 @@ def plot_alpha_sweep(table, title=None, show=True):
     if title:
         fig.suptitle(title)
     fig.tight_layout()
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 def coefficient_paths(make_model, alphas, X, y) -> np.ndarray:
@@ -106,7 +106,7 @@ def plot_coefficient_paths(paths, show=True):
         ax.grid(alpha=0.3)
     axes[0][-1].legend(fontsize="small", ncol=2)
     fig.tight_layout()
-    return _finish(fig, show)
+    return finish_figure(fig, show)
 
 
 # -- what the exercises may not use ----------------------------------------------------------------
@@ -228,7 +228,7 @@ def gif_problem(data, frames, fps):
     try:
         written = iio.imread(data, index=None, extension=".gif")
         meta = iio.immeta(data, index=0, extension=".gif")
-    except Exception as error:  # noqa: BLE001 - any unreadable file gets the same hint
+    except Exception as error:
         return f"the file is not a GIF imageio can read ({type(error).__name__}): write it with imageio"
     if len(written) != len(frames):
         return (f"the GIF has {len(written)} frames for {len(frames)} images: write every frame, "

@@ -10,8 +10,15 @@ import os
 
 import pytest
 
-from browser.lab import SCREENSHOT_ROOT, VIEWPORT, ChromiumMissing, Screens, chromium_executable, \
-    launch_chromium, slug
+from browser.lab import (
+    SCREENSHOT_ROOT,
+    VIEWPORT,
+    ChromiumMissing,
+    Screens,
+    chromium_executable,
+    launch_chromium,
+    slug,
+)
 
 
 @pytest.fixture(scope="module")

@@ -141,9 +141,10 @@ class LabServer:
     profile and matplotlib's cache below it), ``config_dir`` as JUPYTER_CONFIG_DIR (default: a
     fresh folder, so Lab starts with default settings and workspace; unless ``news=True`` it
     holds one setting, see ``_no_news``), none of course_utils.progress's ``SWITCHES_OFF`` (the
-    kernels show progress bars as a student's do), then ``env`` on top (a value of None removes the variable). ``cwd`` is
-    the folder the command starts from (default: root_dir), ``prefix`` the server's base URL
-    path (JupyterHub serves /user/<name>/). ``start_seconds`` is how long the server took to answer ``/api/status``; the log goes to ``log_path`` (default:
+    kernels show progress bars as a student's do), then ``env`` on top (a value of None removes
+    the variable). ``cwd`` is the folder the command starts from (default: root_dir), ``prefix``
+    the server's base URL path (JupyterHub serves /user/<name>/). ``start_seconds`` is how long
+    the server took to answer ``/api/status``; the log goes to ``log_path`` (default:
     ``jupyter-server.log`` in the temporary folder). On exit the kernels are shut down, then
     the server's process group gets SIGTERM, then SIGKILL, and so does every
     process the server started (kernels run in sessions of their own).

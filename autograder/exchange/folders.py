@@ -5,7 +5,7 @@ It is a folder everyone can write to (mode 1777, like /tmp): on one machine any 
 JupyterHub a volume mounted at the same path in every user's server. The course finds it in
 ``c.Exchange.root`` of ``<course-dir>/nbgrader_config.py`` or in ``--exchange``. Submissions in
 it are private to their student, and collected only from their student's own folder and files
-(autograder/private_exchange.py).
+(autograder/exchange/private.py).
 """
 import os
 import re

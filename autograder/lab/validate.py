@@ -1,6 +1,6 @@
 """What JupyterLab's Validate button runs, in a process of its own and with the course's
 configuration wherever JupyterLab was started:
-``python -m autograder.validate NOTEBOOK`` prints nbgrader's answer as one JSON object,
+``python -m autograder.lab.validate NOTEBOOK`` prints nbgrader's answer as one JSON object,
 ``{"success": bool, "value": results or message}`` (what the Validate extension shows).
 """
 import json
@@ -31,14 +31,14 @@ def validate(path):
     except SchemaTooNewError:
         return {"success": False, "value": f"The notebook {Path(path).name} was made by a newer nbgrader: "
                                            "update nbgrader to validate it."}
-    except Exception:  # noqa: BLE001 - shown to the student, as nbgrader's own handler does
+    except Exception:
         return {"success": False, "value": traceback.format_exc()}
 
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     if len(argv) != 1:
-        print("usage: python -m autograder.validate NOTEBOOK", file=sys.stderr)
+        print("usage: python -m autograder.lab.validate NOTEBOOK", file=sys.stderr)
         return 2
     print(json.dumps(validate(argv[0])))
     return 0

@@ -1,9 +1,9 @@
 """How far the lessons' printed numbers move under other CPU kernels, against the tolerances
-their cells declare (``autograder.output_tolerance``).
+their cells declare (``autograder.authoring.output_tolerance``).
 
-    python -m autograder.tolerance_survey build/kernels/*   # folders the runner wrote
+    python -m autograder.authoring.tolerance_survey build/kernels/*   # folders the runner wrote
 
-Each folder holds lessons that ``python -m autograder.runner --output-dir`` executed under
+Each folder holds lessons that ``python -m autograder.authoring.runner --output-dir`` executed under
 other kernels (``make tolerance-survey`` makes three). For each code cell whose text outputs
 differ from the stored ones in any folder, one line: the largest move of its percentages (in
 points), of its other decimals (a share of their size) and of its whole numbers (after which
@@ -19,7 +19,7 @@ from pathlib import Path
 import nbformat
 from nbval.plugin import coalesce_streams, get_sanitize_patterns
 
-from autograder.output_tolerance import Tolerance, align_outputs
+from autograder.authoring.output_tolerance import Tolerance, align_outputs
 from course_utils.settings import REPO_ROOT
 
 SANITIZE = REPO_ROOT / "tests" / "nbval_sanitize.cfg"

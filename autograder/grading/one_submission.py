@@ -3,7 +3,7 @@
 ``run_nbgrader_autograde`` runs nbgrader's Autograde converter (with the course's configuration,
 tuned by ``tune_config``) and a ``Clock`` marks its phases; ``record_result`` saves the grades of
 an autograded notebook into the gradebook with nbgrader's SaveAutoGrades and AssignLatePenalties.
-Both the inline path and the Dask workers (autograder/grading.py, autograder/cluster.py) use them.
+Both the inline path and the Dask workers (autograder/grading/batch.py, autograder/cluster/client.py) use them.
 """
 import os
 import re
@@ -13,7 +13,7 @@ import time
 import nbformat
 
 from autograder.course import quiet_logger
-from autograder.preprocessors import ExecuteAndJudge
+from autograder.preprocessors.judge import ExecuteAndJudge
 
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)(: .*)?$")
 

@@ -1,9 +1,9 @@
 """Execute lesson notebooks top to bottom in fresh kernels and report how long each took.
 
-    python -m autograder.runner                       # every lesson, full mode, into build/executed
-    python -m autograder.runner --quick               # quick mode (COURSE_QUICK=1)
-    python -m autograder.runner --in-place NB.ipynb   # refresh a notebook's stored outputs
-    python -m autograder.runner --native-kernels --output-dir DIR   # this CPU's own kernels
+    python -m autograder.authoring.runner                       # every lesson, full mode, into build/executed
+    python -m autograder.authoring.runner --quick               # quick mode (COURSE_QUICK=1)
+    python -m autograder.authoring.runner --in-place NB.ipynb   # refresh a notebook's stored outputs
+    python -m autograder.authoring.runner --native-kernels --output-dir DIR   # this CPU's own kernels
 
 Progress bars are switched off (COURSE_PROGRESS=0) and the CPU kernels pinned
 (``kernel_env.REFERENCE_CPU_KERNELS``) so stored outputs are repeatable.
@@ -19,9 +19,13 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-from autograder.kernel_env import (own_user_state, pin_reference_kernels, share_cores,
-                                   without_reference_kernels)
-from autograder.trusted_tests import split_hidden
+from autograder.grading.trusted_tests import split_hidden
+from autograder.kernel_env import (
+    own_user_state,
+    pin_reference_kernels,
+    share_cores,
+    without_reference_kernels,
+)
 from course_utils.settings import REPO_ROOT
 
 NOTEBOOKS = REPO_ROOT / "notebooks"

@@ -2,9 +2,9 @@
 import shutil
 
 from autograder.course import Course
-from autograder.export import export
-from autograder.grading import autograde
-from autograder.release import release
+from autograder.grading.batch import autograde
+from autograder.instructor.export import export
+from autograder.instructor.release import release
 
 REFERENCE = "reference"
 

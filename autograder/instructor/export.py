@@ -1,12 +1,12 @@
 """Grades out of the gradebook: nbgrader's CSV export plus a student x lesson table.
 
-A submission whose latest grading failed (autograder.ledger) shows as NOT GRADED with the
+A submission whose latest grading failed (autograder.grading.ledger) shows as NOT GRADED with the
 reason, never with the score of an earlier submission.
 """
 import csv
 
 from autograder.course import quiet_logger
-from autograder.ledger import Ledger
+from autograder.grading.ledger import Ledger
 
 NOT_GRADED = "NOT GRADED"
 
@@ -70,10 +70,10 @@ def format_table(table, maxima):
     """A plain-text table: one row per student, one column per lesson, total and missing."""
     lessons = sorted(maxima)
     header = ["student", *lessons, "total", "missing"]
-    rows = [header, ["(max)", *(f"{maxima[l]:g}" for l in lessons), f"{sum(maxima.values()):g}", ""]]
+    rows = [header, ["(max)", *(f"{maxima[lesson]:g}" for lesson in lessons), f"{sum(maxima.values()):g}", ""]]
     for student, scores in sorted(table.items()):
-        cells = ["-" if scores[l] is None else scores[l] if scores[l] == NOT_GRADED
-                 else f"{scores[l]:g}" for l in lessons]
+        cells = ["-" if scores[lesson] is None else scores[lesson] if scores[lesson] == NOT_GRADED
+                 else f"{scores[lesson]:g}" for lesson in lessons]
         total = sum(score for score in scores.values() if isinstance(score, (int, float)))
         missing = sum(score is None for score in scores.values())
         rows.append([student, *cells, f"{total:g}", str(missing)])

@@ -3,7 +3,7 @@ blocking the server.
 
 nbgrader's own handler validates inside the server's event loop, so every other request
 (saving, other kernels, ``/api/status``) waits until the notebook has run. Here each
-validation is a ``python -m autograder.validate`` child process awaited asynchronously, with
+validation is a ``python -m autograder.lab.validate`` child process awaited asynchronously, with
 the course's configuration. It replaces ``nbgrader.server_extensions.validate_assignment``
 (the same URLs); the course's Jupyter configuration enables one and disables the other.
 """
@@ -34,9 +34,9 @@ class ValidateHandler(JupyterHandler):
 
 
 async def run_validation(notebook):
-    """The JSON answer of ``python -m autograder.validate`` for ``notebook``."""
+    """The JSON answer of ``python -m autograder.lab.validate`` for ``notebook``."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "autograder.validate", str(notebook),
+        sys.executable, "-m", "autograder.lab.validate", str(notebook),
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, cwd=str(notebook.parent))
     out, err = await process.communicate()
     try:
@@ -48,11 +48,13 @@ async def run_validation(notebook):
 
 
 def _jupyter_server_extension_points():
-    return [{"module": "autograder.jupyter_extension"}]
+    return [{"module": "autograder.lab.extension"}]
 
 
 def _load_jupyter_server_extension(serverapp):
-    from nbgrader.server_extensions.validate_assignment.handlers import NbGraderVersionHandler
+    from nbgrader.server_extensions.validate_assignment.handlers import (
+        NbGraderVersionHandler,
+    )
 
     base_url = serverapp.web_app.settings["base_url"]
     serverapp.web_app.add_handlers(".*$", [

@@ -8,7 +8,8 @@ its folder writable by every user. Configured through nbgrader's ``ExchangeFacto
 
 - ``CheckedCollect`` collects a submission only from a folder that belongs to the student it
   names (the owner's login name is the student id; the instructor's own and root's count too)
-  and only the regular files that student owns (autograder/submission_files.py). A folder in someone else's name is refused and
+  and only the regular files that student owns (autograder/sandbox/plain_files.py).
+  A folder in someone else's name is refused and
   reported; that student's own newest submission is collected instead. What was refused or
   left out is noted on the student's line when ``autograde`` grades them.
 - ``PrivateSubmit`` leaves a submission to its student alone: folders 0700, files 0600 (the
@@ -32,7 +33,7 @@ from nbgrader.utils import notebook_hash
 from traitlets import Bool, Unicode
 
 from autograder.notes import set_received_notes
-from autograder.submission_files import copy_plain
+from autograder.sandbox.plain_files import copy_plain
 
 
 def uid_of(student):
@@ -109,7 +110,7 @@ class CheckedCollect(ExchangeCollect):
 
 def _private(folder, group_shared):
     dir_mode, file_mode = (0o770, 0o660) if group_shared else (0o700, 0o600)
-    for top, dirs, files in os.walk(folder):
+    for top, _dirs, files in os.walk(folder):
         for name in files:
             os.chmod(os.path.join(top, name), file_mode)
         os.chmod(top, dir_mode)

@@ -5,10 +5,10 @@
 Everything is nbval's (kernel, markers, sanitizers, reports) except two things:
 
 - test cells run their visible part only, in any nbval run: a hidden test is grader code that
-  runs outside the kernel (``autograder.trusted_tests``), as in the runner that stored the
+  runs outside the kernel (``autograder.grading.trusted_tests``), as in the runner that stored the
   outputs;
 - with ``--nbval-tolerant``, a cell whose metadata declares a ``tolerance`` compares its numbers within it
-  (``autograder.output_tolerance``); other cells compare exactly, as with ``--nbval``.
+  (``autograder.authoring.output_tolerance``); other cells compare exactly, as with ``--nbval``.
 
 Each cell's report carries a ``numbers_moved`` property: how many printed numbers differed
 from the stored ones and were accepted by the cell's tolerance.
@@ -16,8 +16,8 @@ from the stored ones and were accepted by the cell's tolerance.
 import pytest
 from nbval.plugin import IPyNbCell, IPyNbFile
 
-from autograder.output_tolerance import Tolerance, align_outputs
-from autograder.trusted_tests import split_hidden
+from autograder.authoring.output_tolerance import Tolerance, align_outputs
+from autograder.grading.trusted_tests import split_hidden
 
 OPTION = "--nbval-tolerant"
 
@@ -26,7 +26,7 @@ def pytest_addoption(parser):
     parser.getgroup("nbval").addoption(
         OPTION, action="store_true",
         help="run notebooks as nbval does, comparing the numbers of cells that declare a "
-             "'tolerance' in their metadata within it (autograder/output_tolerance.py)")
+             "'tolerance' in their metadata within it (autograder/authoring/output_tolerance.py)")
 
 
 def pytest_collect_file(file_path, parent):

@@ -13,8 +13,8 @@ import re
 from nbgrader.preprocessors import NbGraderPreprocessor
 from traitlets import Unicode
 
+from autograder.grading.trusted_tests import split_hidden
 from autograder.notes import add_note
-from autograder.trusted_tests import split_hidden
 
 SCHEMA_VERSION = 3
 KNOWN_KEYS = {"grade", "grade_id", "locked", "points", "schema_version", "solution", "task",

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from autograder import kernel_probe
+from autograder.grading import kernel_probe
 from course_utils.own_code import borrowed_code, redefined_elsewhere
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
@@ -203,7 +203,7 @@ def run_hidden_test(code, student, seed, name="hidden test"):
         exec(compile(code, f"<{name}>", "exec"), namespace)  # the instructor's own test code
     except TestFailed as failure:
         return Verdict(False, str(failure))
-    except Exception as error:  # noqa: BLE001 - a wrong answer of an unexpected type
+    except Exception as error:
         return Verdict(False, f"the answer could not be checked: {type(error).__name__}: {error}")
     return Verdict(True)
 
@@ -221,7 +221,7 @@ def in_process_student(namespace, sources=None, cells=None):
     def send(request):
         try:
             answer = probe._answer(json.loads(json.dumps(request)))
-        except BaseException as error:  # noqa: BLE001 - the student's code raised, as handle() says
+        except BaseException as error:
             answer = {"raised": f"{type(error).__name__}: {error}", "type": type(error).__name__}
         return json.loads(json.dumps(answer))
 
@@ -236,7 +236,7 @@ def request_code(request):
 
 
 def install_code():
-    """Code that installs the kernel side (:mod:`autograder.kernel_probe`) as ``_course_probe``."""
+    """Code that installs the kernel side (:mod:`autograder.grading.kernel_probe`) as ``_course_probe``."""
     source = open(kernel_probe.__file__, encoding="utf-8").read()
     return ("import sys as _s, types as _t\n"
             "_m = _t.ModuleType('_course_probe')\n"

@@ -9,8 +9,9 @@ import tempfile
 from pathlib import Path
 
 from autograder.course import Course, InstructorError, quiet_logger
-from autograder.grading import autograde, failed_test_cells
-from autograder.sandbox import sandbox_unavailable
+from autograder.grading.batch import autograde
+from autograder.grading.outcome import failed_test_cells
+from autograder.sandbox.bubblewrap import sandbox_unavailable
 
 
 def generate_assignment(course, lesson):

@@ -1,13 +1,10 @@
 """Bring submissions into nbgrader's ``submitted/<student>/<lesson>/`` layout and check them."""
 import contextlib
 import datetime
-import json
 import re
 import unicodedata
 
-import nbformat
-
-from autograder.submission_files import copy_plain_file
+from autograder.sandbox.plain_files import copy_plain_file
 
 
 def sanitize_student_id(name):
@@ -53,18 +50,3 @@ def import_flat_folder(course, folder, lesson, say=print):
     return sorted(imported)
 
 
-def notebook_problem(path):
-    """Why a submitted notebook cannot be graded, or None when it can be read."""
-    if not path.exists():
-        others = sorted(p.name for p in path.parent.glob("*.ipynb"))
-        found = f" (found: {', '.join(others)})" if others else ""
-        return f"missing notebook: no {path.name} in {path.parent}{found}"
-    try:
-        nbformat.read(str(path), as_version=nbformat.NO_CONVERT)
-    except (json.JSONDecodeError, nbformat.reader.NotJSONError) as error:
-        return f"not valid JSON ({str(error)[:200]})"
-    except UnicodeDecodeError:
-        return "not a text file"
-    except Exception as error:  # nbformat raises several unrelated types for broken notebooks
-        return f"not a valid notebook ({type(error).__name__}: {str(error).splitlines()[0][:200]})"
-    return None

@@ -7,7 +7,7 @@ configuration folder (``~/.jupyter`` by default; on JupyterHub the image's
 - ``nbgrader_config.py``: the course id and the exchange the Assignment List fetches from and
   submits to (and, for instructors, the course folder formgrader opens);
 - ``jupyter_server_config.json``: the server extensions of the role. Validate is the course's
-  non-blocking one (autograder.jupyter_extension) for both; students get neither formgrader
+  non-blocking one (autograder.lab.extension) for both; students get neither formgrader
   nor the course list;
 - ``labconfig/page_config.json``: the JupyterLab plugins students must not see (Formgrader,
   Create Assignment, Courses) are disabled.
@@ -29,7 +29,7 @@ INSTRUCTOR_ONLY_SERVER = ("nbgrader.server_extensions.formgrader", "nbgrader.ser
 
 def server_extensions(role):
     """``ServerApp.jpserver_extensions`` for ``role``."""
-    extensions = {"autograder.jupyter_extension": True,
+    extensions = {"autograder.lab.extension": True,
                   "nbgrader.server_extensions.validate_assignment": False,
                   "nbgrader.server_extensions.assignment_list": True}
     extensions.update(dict.fromkeys(INSTRUCTOR_ONLY_SERVER, role == "instructor"))
@@ -40,12 +40,12 @@ def nbgrader_config(role, exchange, course_dir=None, student_id=None):
     lines = [f"# Written by `python -m autograder jupyter-setup {role}`.", "c = get_config()  # noqa: F821",
              f"c.CourseDirectory.course_id = {COURSE_ID!r}", f"c.Exchange.root = {str(exchange)!r}"]
     # submissions private to their student; collected only from their own folders
-    lines += [f"c.ExchangeFactory.{step} = {f'autograder.private_exchange.{plugin}'!r}"
+    lines += [f"c.ExchangeFactory.{step} = {f'autograder.exchange.private.{plugin}'!r}"
               for step, plugin in EXCHANGE_PLUGINS[role].items()]
     if role == "instructor":  # formgrader shows what students wrote without running it
         lines += ["c.HTMLExporter.sanitize_html = True",
-                  "c.HTMLExporter.filters = {'clean_html': 'autograder.html_sanitizer.clean_html', "
-                  "'markdown2html': 'autograder.html_sanitizer.markdown2html'}"]
+                  "c.HTMLExporter.filters = {'clean_html': 'autograder.lab.html_sanitizer.clean_html', "
+                  "'markdown2html': 'autograder.lab.html_sanitizer.markdown2html'}"]
     if role == "instructor" and course_dir is not None:
         lines.append(f"c.CourseDirectory.root = {str(course_dir)!r}")
     if student_id:

@@ -4,13 +4,15 @@ Every path runs nbgrader's Autograde converter for one submission at a time:
 
 - ``inline`` (one worker, no scheduler): in this process, against the gradebook itself.
 - ``dask`` (several workers, or ``scheduler``): on the workers of a Dask cluster, an embedded
-  one sized to this machine or an existing one (autograder/cluster.py). Each worker grades in a
+  one sized to this machine or an existing one (autograder/cluster/client.py). Each worker grades in a
   private scratch course against a private SQLite copy of the lesson's definition and returns
   the autograded folder, notes and log as plain data; this process, the only writer of the
   gradebook and of grading-status.json, writes them into autograded/ and records the grades
   with nbgrader's own SaveAutoGrades and AssignLatePenalties (``record_result``), so the grades
   equal sequential grading, with SQLite or any ``db_url`` nbgrader supports.
-- ``processes``: the former process pool of this machine, kept for comparison (benchmark).
+
+This module is the one recorder: whichever engine ran a submission, its grades, its line and
+its ledger entry are written here (``finish``).
 
 A batch can be interrupted and run again. Each submission is keyed by (lesson, student,
 sha256 of the submitted notebook): one whose ledger entry says it was graded from that very
@@ -22,31 +24,22 @@ nbgrader's configuration is tuned for throughput here (``tune_config``): kernels
 once when the notebook is done instead of being asked to quit, and keep IPython's history in
 memory instead of a history database in the sandbox.
 """
-import multiprocessing
-import os
-import re
-import shutil
-import tempfile
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from pathlib import Path
 
-import nbformat
+from autograder.grading.ledger import Ledger, notebook_hash
+from autograder.grading.one_submission import (
+    Clock,
+    record_result,
+    run_nbgrader_autograde,
+)
+from autograder.grading.outcome import notebook_problem, read_outcome
+from autograder.notes import add_note, clear_notes
+from autograder.sandbox.cgroups import reap_orphaned_sandboxes
+from autograder.sandbox.plain_files import drop_non_plain
 
-from autograder.course import Course, quiet_logger
-from autograder.kernel_env import share_cores
-from autograder.ledger import Ledger, notebook_hash
-from autograder.notes import add_note, clear_notes, read_notes
-from autograder.nbgrader_run import (  # noqa: F401 - failure_reason, tune_config: public here too
-    Clock, TimedExecuteAndJudge, failure_reason, record_result, run_nbgrader_autograde, tune_config)
-from autograder.preprocessors import KERNEL_DIED
-from autograder.submission_files import drop_non_plain
-from autograder.submissions import notebook_problem
-
-TIMEOUT_ERRORS = {"CellTimeoutError", "TimeoutError"}
-ENGINES = ("auto", "inline", "dask", "processes")
+ENGINES = ("auto", "inline", "dask")
 INTERRUPTED = "grading did not finish (interrupted): run autograde again"
 # Where the time of one submission goes. queue: waiting for a free worker; transfer: sending
 # the submission and its results; setup: the worker's scratch course and first imports;
@@ -57,101 +50,6 @@ INTERRUPTED = "grading did not finish (interrupted): run autograde again"
 PHASES = ("queue", "transfer", "setup", "prepare", "kernel start", "execution", "kernel stop",
           "saving", "recording")
 NOT_OVERHEAD = ("queue", "execution")
-
-
-@dataclass
-class Outcome:
-    """What grading one submission gave: a score, or the reason there is none."""
-
-    student: str
-    lesson: str
-    score: float = 0.0
-    auto_max: float = 0.0
-    manual_max: float = 0.0
-    problem: str | None = None
-    notes: list = field(default_factory=list)
-    kept: bool = False  # unchanged since it was graded: not run again
-
-    def line(self):
-        where = f"{self.student} / {self.lesson}"
-        if self.problem:
-            return f"  {where}: NOT GRADED - {self.problem}"
-        manual = f" (+{self.manual_max:g} to grade by hand)" if self.manual_max else ""
-        notes = f"  [{'; '.join(self.notes)}]" if self.notes else ""
-        kept = "  (unchanged: kept)" if self.kept else ""
-        return f"  {where}: {self.score:g}/{self.auto_max:g}{manual}{notes}{kept}"
-
-
-# ---- timing: where one submission's seconds go -------------------------------------------
-
-def _grade_in_worker(course, lesson, student, db_path, workers):
-    share_cores(workers)  # the kernel nbgrader starts inherits this worker's environment
-    clock = Clock()
-    success, error = run_nbgrader_autograde(course, lesson, student, db_url=f"sqlite:///{db_path}",
-                                            clock=clock, record=False)
-    return success, error, clock.phases()
-
-
-def read_outcome(course, lesson, student, problem=None):
-    """Score and maximum points from the gradebook, plus notes on crashes and timeouts."""
-    from nbgrader.api import Gradebook, MissingEntry
-
-    outcome = Outcome(student, lesson, problem=problem)
-    if problem and problem.startswith("missing notebook"):
-        outcome.notes = read_notes(course.log_dir, lesson, student)
-        return outcome
-    with Gradebook(course.db_url) as gb:
-        try:
-            submission = gb.find_submission(lesson, student)
-        except MissingEntry:
-            outcome.problem = problem or "no submission in the gradebook"
-            return outcome
-        for notebook in submission.notebooks:
-            for grade in notebook.grades:
-                if grade.cell.cell_type == "code":
-                    outcome.auto_max += grade.max_score
-                    outcome.score += grade.auto_score or 0.0
-                else:
-                    outcome.manual_max += grade.max_score
-    outcome.notes = read_notes(course.log_dir, lesson, student) + execution_notes(
-        course.autograded_notebook(student, lesson))
-    return outcome
-
-
-def execution_notes(autograded):
-    """Short notes about cells that timed out or crashed the kernel."""
-    if not autograded.exists():
-        return []
-    notes = []
-    nb = nbformat.read(str(autograded), as_version=nbformat.NO_CONVERT)
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
-        names = {out.get("ename") for out in cell.outputs if out.output_type == "error"}
-        if names & TIMEOUT_ERRORS:
-            notes.append(f"cell {index} timed out")
-        if KERNEL_DIED in names:
-            notes.append(f"kernel died in cell {index}; later cells not run")
-    return notes
-
-
-def failed_test_cells(autograded):
-    """``grade_id: error`` for each test cell of an autograded notebook that lost points."""
-    from nbgrader import utils
-
-    if not autograded.exists():
-        return []
-    failed = []
-    nb = nbformat.read(str(autograded), as_version=nbformat.NO_CONVERT)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and utils.is_grade(cell):
-            score, max_score = utils.determine_grade(cell)
-            if score is not None and score < max_score:
-                errors = [f"{out.ename}: {out.evalue}" for out in cell.outputs
-                          if out.output_type == "error"]
-                reason = (errors[-1] if errors else "output on stderr")[:200]
-                failed.append(f"{cell.metadata.nbgrader['grade_id']}: {reason}")
-    return failed
 
 
 # ---- a batch -------------------------------------------------------------------------------
@@ -228,8 +126,8 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
 
     ``workers``: grading processes (1: in this process). ``scheduler``: the address of an
     existing Dask scheduler, whose workers grade (``workers`` is then ignored). ``cluster``: an
-    open autograder.cluster.GradingCluster to use. ``engine``: "auto" (inline for one worker,
-    else dask), "inline", "dask" or "processes". ``force``: regrade unchanged submissions too.
+    open autograder.cluster.client.GradingCluster to use. ``engine``: "auto" (inline for one worker,
+    else dask), "inline" or "dask". ``force``: regrade unchanged submissions too.
     ``retries``: how often a submission is started again after its worker died (or its run
     raised) before it is reported NOT GRADED. ``progress``: a tqdm bar on stderr (None: when
     stderr is a terminal and no course_utils.progress.SWITCHES_OFF variable turns bars off).
@@ -241,8 +139,6 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
     if not remote:
         course.require_sandbox()
     if course.sandbox:
-        from autograder.cluster import reap_orphaned_sandboxes
-
         reap_orphaned_sandboxes()  # kernels of grading processes killed earlier
     if not course.sandbox:
         say("  WARNING: grading WITHOUT a sandbox: submissions run with your permissions")
@@ -271,7 +167,9 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
             else "inline"
     own = None
     if engine == "dask" and gradable and cluster is None:
-        from autograder.cluster import GradingCluster
+        from autograder.cluster.lifecycle import (
+            GradingCluster,  # imports Dask: only when used
+        )
 
         own = cluster = GradingCluster(course, workers=workers, scheduler=scheduler, retries=retries)
         own.start()  # an unreachable cluster stops the batch before anything is marked
@@ -318,13 +216,19 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
                 success, error = run_nbgrader_autograde(course, job.lesson, job.student, clock=clock)
                 report.executed += 1
                 finish(job, success, error, clock.phases())
-        elif engine == "processes":
-            report.where = "a process pool"
-            _autograde_parallel(course, gradable, workers, finish, report)
         else:
-            from autograder.cluster import grade_on_dask
+            from autograder.cluster.client import Attempts, grade_on_dask
 
-            grade_on_dask(course, cluster, gradable, finish, report, bar, force=force, say=write)
+            attempts = Attempts()
+            report.where, report.workers = cluster.describe(), cluster.n_workers()
+            for graded in grade_on_dask(course, cluster, gradable, attempts, force=force, say=write):
+                began = time.perf_counter()
+                record_result(course, graded.job.lesson, graded.job.student)
+                report.executed, report.retried = attempts.executed, attempts.retried
+                phases = dict(graded.phases)
+                phases["recording"] = phases.get("recording", 0.0) + time.perf_counter() - began
+                finish(graded.job, graded.success, graded.error, phases, problem=graded.problem)
+            report.executed, report.retried = attempts.executed, attempts.retried
     finally:
         bar.close()
         if own is not None:
@@ -359,39 +263,3 @@ def autograde(course, lesson, students=None, workers=1, say=print, **options):
     elapsed seconds. ``options`` are grade_batch's (scheduler, engine, force, retries, ...)."""
     report = grade_batch(course, [(lesson, students)], workers=workers, say=say, **options)
     return report.outcomes, report.seconds
-
-
-def _autograde_parallel(course, jobs, workers, finish, report):
-    """The process pool of this machine, each process against a private gradebook copy."""
-    # forkserver: workers start from a clean process (no inherited zmq/asyncio state) that
-    # imported nbgrader once, instead of each paying the import like with "spawn".
-    from autograder.cluster import WORKER_IMPORTS
-
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(WORKER_IMPORTS)
-    with tempfile.TemporaryDirectory(dir=course.log_dir) as scratch:
-        copies = {}
-        for job in jobs:
-            copies[job.student, job.lesson] = Path(scratch) / f"{job.lesson}-{job.student}.db"
-            if course.db_is_sqlite_file:
-                shutil.copyfile(course.db_path, copies[job.student, job.lesson])
-            else:
-                from autograder.cluster import gradebook_template
-
-                gradebook_template(course, job.lesson, copies[job.student, job.lesson])
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {
-                pool.submit(_grade_in_worker, course, job.lesson, job.student,
-                            str(copies[job.student, job.lesson]), workers): job
-                for job in jobs}
-            for future in as_completed(futures):
-                job = futures[future]
-                report.executed += 1
-                try:
-                    success, error, phases = future.result()
-                except Exception as exc:  # a worker process that crashed
-                    success, error, phases = False, f"{type(exc).__name__}: {exc}", {}
-                began = time.perf_counter()
-                record_result(course, job.lesson, job.student)
-                phases = dict(phases, recording=time.perf_counter() - began)
-                finish(job, success, error, phases)
