@@ -1,10 +1,13 @@
-"""Benchmark 4: autograding throughput of the three grading engines, with 1 and 2 workers.
+"""Benchmark 4: autograding throughput of the grading engines, against plain nbgrader autograde.
 
 In a scratch course folder (the repository is left alone) the lessons are released and
 ``--submissions`` copies of the reference solution are submitted per lesson; then the whole
 batch is graded by ``python -m autograder autograde LESSON ... --force`` (the command an
 instructor runs; its start-up is included) with each engine and worker count:
 
+- ``plain nbgrader``: ``nbgrader autograde LESSON --force`` in the scratch course, with the
+  course's nbgrader configuration and the same sandbox (the baseline: what nbgrader alone does
+  with this course; one process);
 - ``in process``: one submission after another in the command's own process (``--engine inline``,
   one worker only);
 - ``embedded Dask``: the default, a Dask cluster started by the command (``--engine dask``);
@@ -20,7 +23,7 @@ for a worker and running cells: kernel start, nbgrader, copying, recording) and 
 of the added worker. Quick mode (``COURSE_QUICK=1``) is the default: ``--full`` grades full runs.
 
     python -m benchmarks.grading_throughput [--submissions 4] [--fixture 8] [--workers 1 2]
-        [--lessons 01-loss-functions 04-xor] [--engines inline dask loopback] [--full]
+        [--lessons 01-loss-functions 04-xor] [--engines nbgrader inline dask loopback] [--full]
 """
 import argparse
 import json
@@ -45,9 +48,11 @@ COLUMNS = [
     ("per_minute", "submissions/min", ".1f"),
     ("overhead", "overhead s/submission", ".2f"),
     ("speedup", "speed-up vs 1 worker", ".2f"),
+    ("vs_nbgrader", "vs plain nbgrader", ".2f"),
     ("full_marks", "full marks", ""),
 ]
-ENGINES = {"inline": "in process", "dask": "embedded Dask", "loopback": "loopback cluster"}
+ENGINES = {"nbgrader": "plain nbgrader", "inline": "in process", "dask": "embedded Dask",
+           "loopback": "loopback cluster"}
 DEFAULT_LESSONS = ["01-loss-functions", "04-xor"]
 FIXTURES = REPO_ROOT / "tests" / "fixtures" / "notebooks"
 SCORE = re.compile(r"^\s+(\S+) / (\S+): ([\d.]+)/([\d.]+)", re.MULTILINE)
@@ -139,8 +144,46 @@ class LoopbackCluster:
             log.close()
 
 
+def _plain_nbgrader(root, source, lessons, env):
+    """``nbgrader autograde`` for each lesson, configured as ``python -m autograder`` configures
+    it (autograder/course.py: the course's nbgrader_config.py, its secret, the sandbox); returns
+    (seconds, output with one ``student / lesson: score/max`` line per submission)."""
+    from autograder.course import Course
+
+    course = Course.at(root, source)
+    settings = {"CourseDirectory.root": str(root), "CourseDirectory.source_directory": "notebooks",
+                "CourseDirectory.db_url": course.db_url,
+                "ExecuteAndJudge.secret_file": str(course.secret_file),
+                "ExecuteAndJudge.notes_dir": str(course.log_dir),
+                "RepairCellIdentity.notes_dir": str(course.log_dir),
+                "TruncateLongOutputs.notes_dir": str(course.log_dir),
+                "Execute.kernel_manager_class": "autograder.sandbox.kernel_manager.SandboxedKernelManager"}
+    config = [f"load_subconfig({str(REPO_ROOT / 'autograder' / 'nbgrader_config.py')!r})  # noqa: F821"]
+    config += [f"c.{key} = {value!r}" for key, value in settings.items()]
+    (root / "nbgrader_config.py").write_text("c = get_config()  # noqa: F821\n" + "\n".join(config) + "\n")
+    start = time.perf_counter()
+    for lesson in lessons:
+        done = subprocess.run([sys.executable, "-m", "nbgrader", "autograde", lesson, "--force"],
+                              cwd=root, env=env, capture_output=True, text=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"nbgrader autograde {lesson} failed:\n{done.stderr[-2000:]}")
+    seconds = time.perf_counter() - start
+    (root / "nbgrader_config.py").unlink()
+    from nbgrader.api import Gradebook
+
+    lines = []
+    with Gradebook(course.db_url) as gradebook:
+        for lesson in lessons:
+            for submission in gradebook.assignment_submissions(lesson):
+                lines.append(f"  {submission.student_id} / {lesson}: "
+                             f"{submission.code_score:g}/{submission.max_code_score:g}")
+    return seconds, "\n".join(lines) + "\n"
+
+
 def _grade(root, source, lessons, engine, n_workers, env, scratch):
     """One timed batch; returns (seconds, command output)."""
+    if engine == "nbgrader":
+        return _plain_nbgrader(root, source, lessons, env)
     args = ["autograde", *lessons, "--force"]
     if engine == "loopback":
         with LoopbackCluster(n_workers, env, tempfile.mkdtemp(dir=scratch)) as cluster:
@@ -163,10 +206,11 @@ def run_set(name, source, lessons, n_submissions, workers, engines, env, say=pri
         _autograder(root, source, "release", "--no-check", *lessons, env=env)
         _submit_reference_copies(root, source, lessons, n_submissions)
         count = n_submissions * len(lessons)
+        baseline = None
         for engine in engines:
             one = None
             for n_workers in workers:
-                if engine == "inline" and n_workers > 1:
+                if engine in ("inline", "nbgrader") and n_workers > 1:
                     continue
                 seconds, output = _grade(root, source, lessons, engine, n_workers, env, root)
                 scores = SCORE.findall(output)
@@ -174,10 +218,12 @@ def run_set(name, source, lessons, n_submissions, workers, engines, env, say=pri
                 overhead = OVERHEAD.search(output)
                 per_minute = 60 * count / seconds
                 one = per_minute if n_workers == 1 else one
+                baseline = per_minute if engine == "nbgrader" else baseline
                 rows.append(dict(set=name, engine=ENGINES[engine], workers=n_workers,
                                  submissions=count, seconds=seconds, per_minute=per_minute,
                                  overhead=float(overhead.group(1)) if overhead else None,
                                  speedup=per_minute / one if one else None,
+                                 vs_nbgrader=per_minute / baseline if baseline else None,
                                  full_marks=f"{full}/{count}"))
                 say(f"  {name}, {ENGINES[engine]}, {n_workers} worker(s): {count} graded in "
                     f"{seconds:.1f} s ({per_minute:.1f}/min, overhead "

@@ -84,7 +84,7 @@ def self_check(name: str, on_error: str | None = None):
         print(f"[TODO] {name}: {NOT_ATTEMPTED}")
     except AssertionError as failure:
         print(f"[FAIL] {name}: {failure or 'the result is not what was expected'}")
-    except Exception as error:  # the student's code crashed: say where, not a traceback
+    except Exception as error:  # noqa: BLE001 - the student's code crashed: say where, not a traceback
         advice = f" Hint: {on_error}" if on_error else ""
         print(f"[FAIL] {name}: your code raised {type(error).__name__}: {error}.{advice}")
     else:

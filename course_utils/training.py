@@ -359,7 +359,7 @@ def _atomic_save(obj, path):
 def _read(path):
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # torch raises several types for a damaged file
+    except Exception as error:  # noqa: BLE001 - torch raises several types for a damaged file
         raise CheckpointError(f"cannot read {path}: {type(error).__name__}: {error}") from None
 
 

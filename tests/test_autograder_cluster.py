@@ -269,7 +269,7 @@ def _connects(address, security, timeout=5):
     try:
         with Client(address, timeout=timeout, security=security):
             return True
-    except Exception:  # refused in the handshake, reset, or timed out
+    except Exception:  # noqa: BLE001 - refused in the handshake, reset, or timed out
         return False
 
 

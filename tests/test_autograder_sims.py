@@ -17,6 +17,7 @@ from autograder.course import REPO_ROOT, Course
 from autograder.grading.batch import autograde
 from autograder.instructor.feedback import feedback
 from autograder.instructor.release import release
+from course_utils.own_code import top_level_names
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +33,7 @@ def _cases(lesson):
     if spec_file.exists():
         try:
             spec = sim.load_spec(spec_file)
-        except Exception:  # reported by test_spec_files_are_well_formed
+        except Exception:  # noqa: BLE001 - reported by test_spec_files_are_well_formed
             return cases
         cases += ["sim-partial"] + [f"sim-mistake-{n}" for n in range(1, len(spec["MISTAKES"]) + 1)]
     return cases
@@ -128,3 +129,138 @@ def test_spec_files_are_well_formed(spec_file):
     named = set(spec["PARTIAL"].get("solutions", [])) | set(spec["PARTIAL"].get("replace", {}))
     named |= {mistake["cell"] for mistake in spec["MISTAKES"]}
     assert named <= answers, f"not answer cells: {sorted(named - answers)}"
+
+
+CHECK_LINE = re.compile(r"^\[(PASS|FAIL|TODO)\] (Exercise (\d+)[^:]*?)(?::|$)")
+
+
+def _graded_cells(notebook):
+    """{grade_id: (source, lost points)} of an autograded notebook's graded code cells."""
+    from nbgrader import utils
+
+    cells = {}
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and utils.is_grade(cell):
+            score, max_score = utils.determine_grade(cell)
+            cells[cell.metadata.nbgrader["grade_id"]] = (cell.source, score is not None and score < max_score)
+    return cells
+
+
+def _cells_of_check(head, sources, answers):
+    """The graded cells an exercise's self-check speaks for: its exercise's test cells
+    (``exN-...``) when they use an answer it names, else the test cells that call one of the
+    answers it names (lesson 3 numbers its checks and its cells differently); a lesson cell that
+    builds on several exercises (``[TODO] Exercise 7 and Exercise 8 not done yet``) speaks for
+    all of them."""
+    label = head.split(": ")[0]
+    numbers = re.findall(r"Exercise (\d+)", label)
+    named = set(re.findall(r"\b([A-Za-z_]\w*)\b", head.split(": ", 2)[1])) & set(answers) \
+        if ": " in head and len(numbers) == 1 else set()
+
+    def uses(source, direct=False):
+        pattern = r"student\.{0}\b" if direct else r"(student\.{0}\b|[\"']{0}[\"'])"
+        return any(re.search(pattern.format(name), source) for name in named)
+
+    by_number = {grade_id for grade_id in sources for n in numbers if grade_id.startswith(f"ex{n}-")}
+    if by_number and (not named or any(uses(sources[g]) for g in by_number)):
+        return by_number
+    return {grade_id for grade_id, source in sources.items() if uses(source, direct=True)}
+
+
+def self_check_verdicts(autograded, source_notebook):
+    """(line, verdict, cells it speaks for, cells of those that lost points) for each self-check
+    line the kernel printed in an autograded notebook's lesson cells."""
+
+    source_nb = nbformat.read(str(source_notebook), as_version=4)
+    source = {grade_id: text for grade_id, (text, _) in _graded_cells(source_nb).items()}
+    answers = {name for cell in source_nb.cells if cell.cell_type == "code"
+               and cell.metadata.get("nbgrader", {}).get("solution") for name in top_level_names(cell.source)}
+    autograded_nb = nbformat.read(str(autograded), as_version=4)
+    graded = _graded_cells(autograded_nb)
+    for cell in autograded_nb.cells:
+        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade"):
+            continue
+        for output in cell.get("outputs", []):
+            for line in output.get("text", "").splitlines() if output.get("output_type") == "stream" else []:
+                line = line.strip()
+                match = CHECK_LINE.match(line)
+                if match:
+                    cells = _cells_of_check(line[len(match.group(1)) + 3:], source, answers)
+                    yield line, match.group(1), cells, {g for g in cells if graded.get(g, ("", False))[1]}
+
+
+def self_check_disagreements(autograded, source_notebook, expected=()):
+    """Lines where an exercise's self-check and its hidden test judged one answer differently:
+    a [FAIL] or [TODO] while the test cells kept their points, or a [PASS] while some lost
+    points, except on the cells ``expected`` names (a disagreement a spec declares)."""
+    problems = []
+    for line, verdict, cells, lost in self_check_verdicts(autograded, source_notebook):
+        if not cells:
+            problems.append(f"no graded cell found for the self-check {line!r}")
+        elif verdict in ("FAIL", "TODO") and not lost:
+            problems.append(f"{line!r}, but {sorted(cells)} kept their points")
+        elif verdict == "PASS" and lost - set(expected):
+            problems.append(f"{line!r}, but {sorted(lost)} lost points")
+    return problems
+
+
+@pytest.mark.parametrize("lesson,case", PARAMS, ids=[f"{lesson}::{c}" for lesson, c in PARAMS])
+def test_self_check_and_hidden_test_agree(graded_lessons, lesson, case):
+    """Every self-check agrees with its hidden tests on every simulated student, except where
+    the spec declares a disagreement (``self_check_disagrees``: {test cell: why}); a declared
+    one must still occur, so that it is removed from the spec once it is fixed."""
+    course, expected, _ = graded_lessons(lesson)
+    declared = {}
+    spec_file = SIMS / f"{lesson}.py"
+    if spec_file.exists() and case != "sim-reference" and case != "sim-unanswered":
+        spec = sim.load_spec(spec_file)
+        entry = spec["PARTIAL"] if case == "sim-partial" else spec["MISTAKES"][int(case.rsplit("-", 1)[1]) - 1]
+        declared = entry.get("self_check_disagrees", {})
+        if case.startswith("sim-mistake-") and entry["self_check"] is None:
+            declared = {**declared, **dict.fromkeys(
+                _cells_of_check(f"Exercise 0: {' '.join(top_level_names(entry['source']))}",
+                                _sources(course, lesson), top_level_names(entry["source"])),
+                "the spec says no self-check sees it")}
+    autograded = course.autograded_notebook(case, lesson)
+    problems = self_check_disagreements(autograded, course.source_notebook(lesson), declared)
+    assert problems == [], f"{case}: " + "; ".join(problems)
+    seen = {g for line, verdict, cells, lost in self_check_verdicts(autograded, course.source_notebook(lesson))
+            if verdict == "PASS" for g in lost}
+    for cell, why in spec_declared(declared):
+        assert cell in seen, f"{case}: the declared disagreement on {cell} ({why}) no longer occurs"
+
+
+def spec_declared(declared):
+    return [(cell, why) for cell, why in declared.items() if why != "the spec says no self-check sees it"]
+
+
+def _sources(course, lesson):
+    return {g: text for g, (text, _) in _graded_cells(
+        nbformat.read(str(course.source_notebook(lesson)), as_version=4)).items()}
+
+
+def test_the_agreement_check_finds_a_disagreement(tmp_path):
+    """A self-check that fails an answer its hidden test accepts, and one that passes an
+    answer its hidden test fails, are both reported."""
+    def notebook(check_line, lost):
+        nb = nbformat.v4.new_notebook()
+        check = nbformat.v4.new_code_cell("self_check()")
+        check.outputs = [nbformat.v4.new_output("stream", name="stdout", text=check_line + "\n")]
+        test = nbformat.v4.new_code_cell("student.square(2)")
+        test.metadata["nbgrader"] = {"grade": True, "grade_id": "ex1-square-tests", "points": 2,
+                                     "solution": False, "locked": True}
+        if lost:
+            test.outputs = [nbformat.v4.new_output("error", ename="AssertionError", evalue="no",
+                                                   traceback=[])]
+        nb.cells = [check, test]
+        path = tmp_path / f"nb-{len(list(tmp_path.iterdir()))}.ipynb"
+        nbformat.write(nb, str(path))
+        return path
+
+    source = notebook("", False)
+    assert self_check_disagreements(notebook("[PASS] Exercise 1: square", False), source) == []
+    assert self_check_disagreements(notebook("[FAIL] Exercise 1: square: wrong", True), source) == []
+    assert self_check_disagreements(notebook("[FAIL] Exercise 1: square: wrong", False), source)
+    assert self_check_disagreements(notebook("[PASS] Exercise 1: square", True), source)
+    assert self_check_disagreements(notebook("[PASS] Exercise 1: square", True), source,
+                                    expected=["ex1-square-tests"]) == []

@@ -14,9 +14,16 @@ import sys
 import time
 
 import pytest
+
+# pytest fixtures, requested by name
 from browser.conftest import (
-    screens,  # noqa: F401  (fixtures)
-    )
+    browser,  # noqa: F401 - a fixture
+    browser_page,  # noqa: F401 - a fixture
+    chromium_path,  # noqa: F401 - a fixture
+    playwright_driver,  # noqa: F401 - a fixture
+    screens,  # noqa: F401 - a fixture
+    screenshot_dir,  # noqa: F401 - a fixture
+)
 from browser.lab import (
     REPO_ROOT,
     LabServer,
@@ -101,7 +108,7 @@ def course(tmp_path):
     return root, exchange, configs
 
 
-def test_student_and_instructor_in_jupyterlab(course, tmp_path, browser, screenshot_dir):
+def test_student_and_instructor_in_jupyterlab(course, tmp_path, browser, screenshot_dir):  # noqa: F811 - fixtures
     from browser.lab import Screens
 
     root, exchange, configs = course

@@ -137,7 +137,7 @@ ROOMS = ("sandbox", "grading", "preprocessors", "cluster", "exchange", "lab", "i
 MAY_IMPORT = {
     "sandbox": set(),
     "grading": {"sandbox", "preprocessors", "cluster"},
-    "preprocessors": {"grading"},
+    "preprocessors": {"grading", "sandbox"},
     "cluster": {"sandbox", "grading", "preprocessors"},
     "exchange": {"sandbox"},
     "lab": {"exchange"},

@@ -1,0 +1,1 @@
+"""Tools for lesson authors: run lessons, compare their outputs within tolerances, simulate students."""

@@ -84,7 +84,7 @@ def execute_notebook(path: Path, quick: bool = False, timeout: int = 600,
     kernel computes with the reference CPU kernels, or with the machine's own ones."""
     try:
         nb = nbformat.read(path, as_version=4)
-    except Exception as error:  # not JSON, not a notebook
+    except Exception as error:  # noqa: BLE001 - not JSON, not a notebook
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         return None, 0.0, f"cannot read notebook: {type(error).__name__} {first_line}"
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,

@@ -126,7 +126,7 @@ def worker_report(sandbox):
 # this machine is forked from (a worker started with "spawn" spent 5-20 s importing these).
 WORKER_IMPORTS = ["distributed", "distributed.nanny", "distributed.worker", "nbgrader.converters",
                   "nbgrader.api", "nbgrader.preprocessors", "autograder.preprocessors.judge",
-                  "autograder.grading.batch", "autograder.cluster.client", "torch"]
+                  "autograder.grading.one_submission", "autograder.cluster.worker", "torch"]
 
 
 def forkserver_context():

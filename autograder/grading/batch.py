@@ -38,6 +38,7 @@ from autograder.grading.outcome import notebook_problem, read_outcome
 from autograder.notes import add_note, clear_notes
 from autograder.sandbox.cgroups import reap_orphaned_sandboxes
 from autograder.sandbox.plain_files import drop_non_plain
+from autograder.sandbox.warm_kernels import POOL
 
 ENGINES = ("auto", "inline", "dask")
 INTERRUPTED = "grading did not finish (interrupted): run autograde again"
@@ -126,7 +127,7 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
 
     ``workers``: grading processes (1: in this process). ``scheduler``: the address of an
     existing Dask scheduler, whose workers grade (``workers`` is then ignored). ``cluster``: an
-    open autograder.cluster.client.GradingCluster to use. ``engine``: "auto" (inline for one worker,
+    open autograder.cluster.lifecycle.GradingCluster to use. ``engine``: "auto" (inline for one worker,
     else dask), "inline" or "dask". ``force``: regrade unchanged submissions too.
     ``retries``: how often a submission is started again after its worker died (or its run
     raised) before it is reported NOT GRADED. ``progress``: a tqdm bar on stderr (None: when
@@ -230,6 +231,7 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
                 finish(graded.job, graded.success, graded.error, phases, problem=graded.problem)
             report.executed, report.retried = attempts.executed, attempts.retried
     finally:
+        POOL.close()  # the kernel started ahead for a submission this batch no longer has
         bar.close()
         if own is not None:
             own.close()

@@ -162,6 +162,6 @@ def handle(message):
 
     try:
         answer = _answer(json.loads(message))
-    except BaseException as error:  # the student's code raised: that is an answer too
+    except BaseException as error:  # noqa: BLE001 - the student's code raised: that is an answer too
         answer = {"raised": f"{type(error).__name__}: {error}"[:2000], "type": type(error).__name__}
     publish_display_data({MIME: answer})

@@ -81,6 +81,7 @@ def tune_config(config, record=True):
     from autograder.gpus import device_nodes
 
     config.Execute.shutdown_kernel = "immediate"
+    config.ExecuteSurvivingKernelDeath.warm_kernels = True  # the next kernel starts while one runs
     arguments = list(config.Execute.get("extra_arguments", []))
     if not any(a.startswith("--HistoryManager.hist_file") for a in arguments):
         arguments.append("--HistoryManager.hist_file=:memory:")

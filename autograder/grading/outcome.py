@@ -46,7 +46,7 @@ def notebook_problem(path):
         return f"not valid JSON ({str(error)[:200]})"
     except UnicodeDecodeError:
         return "not a text file"
-    except Exception as error:  # nbformat raises several unrelated types for broken notebooks
+    except Exception as error:  # noqa: BLE001 - nbformat raises several unrelated types for broken notebooks
         return f"not a valid notebook ({type(error).__name__}: {str(error).splitlines()[0][:200]})"
     return None
 

@@ -203,7 +203,7 @@ def run_hidden_test(code, student, seed, name="hidden test"):
         exec(compile(code, f"<{name}>", "exec"), namespace)  # the instructor's own test code
     except TestFailed as failure:
         return Verdict(False, str(failure))
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - any unreadable file gets the same hint
         return Verdict(False, f"the answer could not be checked: {type(error).__name__}: {error}")
     return Verdict(True)
 
@@ -221,7 +221,7 @@ def in_process_student(namespace, sources=None, cells=None):
     def send(request):
         try:
             answer = probe._answer(json.loads(json.dumps(request)))
-        except BaseException as error:
+        except BaseException as error:  # noqa: BLE001 - the student's code raised, as handle() says
             answer = {"raised": f"{type(error).__name__}: {error}", "type": type(error).__name__}
         return json.loads(json.dumps(answer))
 

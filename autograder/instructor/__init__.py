@@ -1,0 +1,1 @@
+"""The instructor's commands besides grading: release, feedback, export, LMS import, demo."""

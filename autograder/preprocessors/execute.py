@@ -9,9 +9,11 @@ from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_output
 from nbgrader.preprocessors import Execute
-from traitlets import Integer
+from traitlets import Bool, Integer
 from traitlets.utils.importstring import import_item
 from zmq.utils.monitor import recv_monitor_message
+
+from autograder.sandbox.warm_kernels import POOL, lesson_imports
 
 KERNEL_DIED = "DeadKernelError"
 NOT_RUN = "NotRunError"
@@ -72,7 +74,35 @@ class ExecuteSurvivingKernelDeath(Execute):
         self._output_bytes, self._cell_bytes, self.flooded = 0, 0, None
         return super().preprocess(nb, resources, km)
 
+    warm_kernels = Bool(False, help="Start the next submission's kernel while this one runs "
+                        "(autograder/sandbox/warm_kernels.py; grading switches it on)").tag(config=True)
+
+    def _warm(self):
+        return self.warm_kernels and hasattr(self.kernel_manager_class, "start_warm")
+
+    def create_kernel_manager(self):
+        """The kernel started ahead for this submission when there is one, else a new one."""
+        if not self.kernel_name:
+            self.kernel_name = self.nb.metadata.get("kernelspec", {}).get("name") or ""
+        if self._warm():
+            km = POOL.take(self.kernel_manager_class, self.kernel_name, self.config)
+            if km is not None:
+                km.adopt(self.resources.get("metadata", {}).get("path") or None)
+                self.km = km
+                return km
+        return super().create_kernel_manager()
+
     async def async_start_new_kernel_client(self):
+        client = await self._start_client()
+        if self._warm():
+            try:
+                await POOL.refill(self.kernel_manager_class, self.kernel_name, self.config,
+                                  self.extra_arguments, lesson_imports(self.nb.cells))
+            except Exception as error:  # noqa: BLE001 - the next submission starts cold instead
+                self.log.warning("no kernel started ahead: %s", error)
+        return client
+
+    async def _start_client(self):
         client = await super().async_start_new_kernel_client()
         # the output connection is cut when a message over the sandbox's size limit arrives
         # (ZMQ_MAXMSGSIZE): watch for that, since the message itself never shows up

@@ -112,10 +112,17 @@ class Sandbox:
     def prepare(self, folder: str | None) -> None:
         """Fill the scratch folder: work/ = a copy of the submission folder, minus anything
         shadowing a course package, and data/."""
-        if folder:  # regular files and folders only: no link is followed, no FIFO opened
-            self.notes += copy_plain(folder, self.work)
-        else:
-            os.mkdir(self.work)
+        os.mkdir(self.work)
+        self._mirror_data_home()
+        self.give_away(self.scratch)
+        if folder:
+            self.receive(folder)
+
+    def receive(self, folder: str) -> None:
+        """Copy the submission folder into work/ (also into a kernel that is already running
+        there, warm): regular files and folders only, no link followed, no FIFO opened, and
+        nothing that would shadow a course package."""
+        self.notes += copy_plain(folder, self.work)
         for name in sorted(os.listdir(self.work)):
             if name.split(".")[0] in self.packages:  # course_utils/, course_utils.py, .pyc, .so
                 path = os.path.join(self.work, name)
@@ -125,8 +132,7 @@ class Sandbox:
                     os.remove(path)
                 self.notes.append(f"removed {name} from the submission's folder: it would "
                                   f"replace the course's {name.split('.')[0]} package")
-        self._mirror_data_home()
-        self.give_away(self.scratch)
+        self.give_away(self.work)
 
     def _mirror_data_home(self) -> None:
         """data/: the data home's folders, writable, with its small files copied and links
@@ -257,9 +263,15 @@ class Sandbox:
             finally:
                 os.close(fd)
 
-    def started(self, process: subprocess.Popen) -> None:
+    def started(self, process: subprocess.Popen, clock: bool = True) -> None:
+        """The kernel runs; ``clock``: its submission time starts now (a warm kernel's starts
+        when it receives its submission, :meth:`start_clock`)."""
         self.process = process
-        if self.limits.submission_seconds:
+        if clock:
+            self.start_clock()
+
+    def start_clock(self) -> None:
+        if self.limits.submission_seconds and self._timer is None:
             self._timer = threading.Timer(self.limits.submission_seconds, self._time_up)
             self._timer.daemon = True
             self._timer.start()

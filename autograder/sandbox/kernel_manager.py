@@ -57,7 +57,7 @@ class SandboxProvisioner(LocalProvisioner):
         finally:
             for fd in kwargs.get("pass_fds", ()):
                 os.close(fd)  # bubblewrap has its own copies
-        self.parent._sandbox.started(self.process)
+        self.parent._sandbox.started(self.process, clock=not self.parent.warm)
         return info
 
     async def send_signal(self, signum: int) -> None:
@@ -114,6 +114,9 @@ class SandboxedKernelManager(AsyncKernelManager):
                             help="Messages from the kernel queued for the grader at most "
                                  "(ZMQ_RCVHWM); with max_message, what a flood can make the "
                                  "grader hold before it is read and counted")
+    preload = List(Unicode(), config=True,
+                   help="Modules a warm kernel imports while it waits for its submission "
+                        "(autograder/sandbox/warm_kernels.py)")
     device_nodes = List(Unicode(), config=True,
                         help="Device files bound into the kernel's /dev (GPUs: /dev/nvidiactl, "
                              "/dev/nvidia-uvm, /dev/nvidia0, ...); the CUDA_* variables that "
@@ -141,8 +144,25 @@ class SandboxedKernelManager(AsyncKernelManager):
         if limits is not None:
             self.limits = limits
         self.sandbox_notes: list[str] = []
+        self.warm = False  # started before its submission was known; waits for adopt()
         self._sandbox: Sandbox | None = None
         self._finalizer = None
+
+    async def start_warm(self, extra_arguments=()) -> None:
+        """Start the kernel now, in an empty work folder, importing ``preload`` while it waits;
+        :meth:`adopt` hands it a submission later. Its submission time starts then."""
+        self.warm = True
+        lines = [f"--IPKernelApp.exec_lines=import {module} as _warm; del _warm"
+                 for module in self.preload if all(part.isidentifier() for part in module.split("."))]
+        await self.start_kernel(extra_arguments=[*extra_arguments, *lines])
+
+    def adopt(self, folder: str | None) -> None:
+        """Give a warm kernel its submission: the folder's regular files into its work folder."""
+        if folder:
+            self._sandbox.receive(folder)
+        self.sandbox_notes = self._sandbox.notes
+        self._sandbox.start_clock()
+        self.warm = False
 
     @property
     def limits(self) -> SandboxLimits:
@@ -185,6 +205,11 @@ class SandboxedKernelManager(AsyncKernelManager):
         """SIGKILL every process of the kernel's sandbox now."""
         if self._sandbox:
             self._sandbox.kill_all()
+
+    def discard(self) -> None:
+        """Kill the kernel and remove its sandbox (a warm kernel nobody took)."""
+        self.kill_all()
+        self._close_sandbox()
 
     async def _async_pre_start_kernel(self, **kw):
         if self.provisioner is None:

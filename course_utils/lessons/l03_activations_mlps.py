@@ -179,7 +179,7 @@ def diagnose_checkpoint(save_checkpoint, load_checkpoint, path, seed=0) -> str |
     save_checkpoint(path, network, optimizer, epoch)
     try:
         saved = torch.load(path, weights_only=True)
-    except Exception:
+    except Exception:  # noqa: BLE001 - a pickled model object, or no file at all
         return ("the checkpoint could not be read back as plain tensors: save a dict of "
                 "state_dicts with torch.save({'model': model.state_dict(), 'optimizer': "
                 "optimizer.state_dict(), 'epoch': epoch}, path), not the model object")

@@ -228,7 +228,7 @@ def gif_problem(data, frames, fps):
     try:
         written = iio.imread(data, index=None, extension=".gif")
         meta = iio.immeta(data, index=0, extension=".gif")
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - any unreadable file gets the same hint
         return f"the file is not a GIF imageio can read ({type(error).__name__}): write it with imageio"
     if len(written) != len(frames):
         return (f"the GIF has {len(written)} frames for {len(frames)} images: write every frame, "

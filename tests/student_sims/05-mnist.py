@@ -34,6 +34,11 @@ PARTIAL = {
         ),
     },
     "score": 2,
+    "self_check_disagrees": {
+        "ex4-cnn-tests": "the self-check checks shapes and a training step; only the grader trains "
+                         "the CNN long enough to see that it cannot learn",
+        "ex4-cnn-trained-tests": "the same: the accuracy target is measured by the grader alone",
+    },
 }
 
 MISTAKES = [
