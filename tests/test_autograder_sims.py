@@ -146,12 +146,12 @@ def _graded_cells(notebook):
     return cells
 
 
-def _cells_of_check(head, sources, answers):
-    """The graded cells an exercise's self-check speaks for: its exercise's test cells
-    (``exN-...``) when they use an answer it names, else the test cells that call one of the
-    answers it names (lesson 3 numbers its checks and its cells differently); a lesson cell that
-    builds on several exercises (``[TODO] Exercise 7 and Exercise 8 not done yet``) speaks for
-    all of them."""
+def _cells_of_check(head, sources, answers, known=None):
+    """The graded cells an exercise's self-check speaks for: of its exercise's cells (``exN-``)
+    those that use an answer it names, else the cells that call one of those answers (lesson 3
+    numbers its checks and its cells differently). A line that names no answer (``[TODO]
+    Exercise 7 and Exercise 8 not done yet``) speaks for every exercise it numbers: the cells
+    another line of the notebook tied to that number (``known``), else ``exN-``."""
     label = head.split(": ")[0]
     numbers = re.findall(r"Exercise (\d+)", label)
     named = set(re.findall(r"\b([A-Za-z_]\w*)\b", head.split(": ", 2)[1])) & set(answers) \
@@ -162,9 +162,10 @@ def _cells_of_check(head, sources, answers):
         return any(re.search(pattern.format(name), source) for name in named)
 
     by_number = {grade_id for grade_id in sources for n in numbers if grade_id.startswith(f"ex{n}-")}
-    if by_number and (not named or any(uses(sources[g]) for g in by_number)):
-        return by_number
-    return {grade_id for grade_id, source in sources.items() if uses(source, direct=True)}
+    if named:
+        return {g for g in by_number if uses(sources[g])} or \
+            {g for g, source in sources.items() if uses(source, direct=True)} or by_number
+    return {g for n in numbers for g in (known or {}).get(n, ())} or by_number
 
 
 def self_check_verdicts(autograded, source_notebook):
@@ -177,16 +178,20 @@ def self_check_verdicts(autograded, source_notebook):
                and cell.metadata.get("nbgrader", {}).get("solution") for name in top_level_names(cell.source)}
     autograded_nb = nbformat.read(str(autograded), as_version=4)
     graded = _graded_cells(autograded_nb)
-    for cell in autograded_nb.cells:
-        if cell.cell_type != "code" or cell.metadata.get("nbgrader", {}).get("grade"):
-            continue
-        for output in cell.get("outputs", []):
-            for line in output.get("text", "").splitlines() if output.get("output_type") == "stream" else []:
-                line = line.strip()
-                match = CHECK_LINE.match(line)
-                if match:
-                    cells = _cells_of_check(line[len(match.group(1)) + 3:], source, answers)
-                    yield line, match.group(1), cells, {g for g in cells if graded.get(g, ("", False))[1]}
+    lines = [line.strip() for cell in autograded_nb.cells
+             if cell.cell_type == "code" and not cell.metadata.get("nbgrader", {}).get("grade")
+             for output in cell.get("outputs", []) if output.get("output_type") == "stream"
+             for line in output.get("text", "").splitlines() if CHECK_LINE.match(line.strip())]
+    known = {}
+    for line in lines:  # the exercises the self-checks name: their numbers' cells
+        head = line[len(CHECK_LINE.match(line).group(1)) + 3:]
+        if ": " in head and len(re.findall(r"Exercise (\d+)", head.split(": ")[0])) == 1:
+            known.setdefault(CHECK_LINE.match(line).group(3), set()).update(
+                _cells_of_check(head, source, answers))
+    for line in lines:
+        verdict = CHECK_LINE.match(line).group(1)
+        cells = _cells_of_check(line[len(verdict) + 3:], source, answers, known)
+        yield line, verdict, cells, {g for g in cells if graded.get(g, ("", False))[1]}
 
 
 def self_check_disagreements(autograded, source_notebook, expected=()):

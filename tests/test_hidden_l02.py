@@ -4,25 +4,21 @@ notebook's hidden tests, judged against a "kernel" that lives in this process: t
 in grading, so handles, plain values and student errors behave as they do there."""
 from pathlib import Path
 
-import matplotlib
-import nbformat
 import numpy as np
 import pytest
 import torch
+from hidden_harness import LessonHiddenTests
 from student_epoch import student_epoch
 from torch import nn
 
 from autograder.authoring import simulate as sim
 from autograder.grading.trusted_tests import (
     in_process_student,
-    run_hidden_test,
-    split_hidden,
 )
 from autograder.hidden import kernel
 from autograder.hidden import l02_pytorch_workflow as h
 
 ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "02-pytorch-workflow" / "pytorch_workflow.ipynb"
 SPEC = ROOT / "tests" / "student_sims" / "02-pytorch-workflow.py"
 
 
@@ -31,105 +27,19 @@ def local_student(namespace, sources=None):
     return in_process_student(namespace, sources)
 
 
-GRADER_NAMES = {"student", "rng", "expect", "kind", "TestFailed", "StudentError", "np", "torch", "math",
-                "expect_own_code"}
-
-
-def free_names(code):
-    """Names a hidden test reads without defining or importing them (builtins aside)."""
-    import ast
-    import builtins
-
-    tree = ast.parse(code)
-    bound, loaded = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-    return loaded - bound - GRADER_NAMES - set(dir(builtins))
-
-
-def _cells():
-    return nbformat.read(str(NOTEBOOK), as_version=4).cells
-
-
-def _run_answers(replace=None):
-    """The setup cell (the first code cell) and every reference answer, run as in a kernel:
-    (namespace, {defined name: its answer cell's source})."""
-    from course_utils.own_code import top_level_names
-
-    namespace, sources = {"__name__": "__main__"}, {}
-    code = [cell for cell in _cells() if cell.cell_type == "code"]
-    with matplotlib.rc_context():  # start_lesson's figure settings stay in this namespace's run
-        exec(compile(code[0].source, "setup", "exec"), namespace)
-    for cell in code:
-        nbgrader = cell.metadata.get("nbgrader", {})
-        if nbgrader.get("solution"):
-            source = (replace or {}).get(nbgrader["grade_id"], cell.source)
-            exec(compile(source, nbgrader["grade_id"], "exec"), namespace)
-            sources.update({name: source for name in top_level_names(source)})
-    return namespace, sources
-
-
-def _namespace(replace=None):
-    return _run_answers(replace)[0]
-
-
-def _hidden_tests():
-    return {c.metadata.nbgrader["grade_id"]: split_hidden(c.source)[1] for c in _cells()
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
-
-
-@pytest.fixture(scope="module")
-def reference():
-    return _run_answers()
-
-
-def test_every_graded_cell_has_a_hidden_test_that_uses_no_kernel_names():
-    tests = _hidden_tests()
-    assert len(tests) == 11 and all(tests.values())
-    for grade_id, code in tests.items():
-        assert free_names(code) == set(), grade_id
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2])
-def test_the_reference_answers_pass_every_hidden_test(reference, seed):
-    for grade_id, code in _hidden_tests().items():
-        verdict = run_hidden_test(code, local_student(*reference), seed, name=grade_id)
-        assert verdict.passed, f"{grade_id}: {verdict.message}"
-
-
-POINTS = {"ex1-describe-tests": 1, "ex2-split-tests": 2, "ex3-linear-tests": 2, "ex4-loss-optimizer-tests": 1,
-          "ex5-epoch-loss-tests": 2, "ex6-train-epoch-tests": 3, "ex7-evaluate-tests": 2,
-          "ex8-train-loop-tests": 2, "ex9-relu-mlp-tests": 2, "ex10-grid-tests": 2, "ex11-multiclass-tests": 3}
+LESSON = LessonHiddenTests("02-pytorch-workflow", "pytorch_workflow.ipynb", setup=None)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("number", range(1, len(sim.load_spec(SPEC)["MISTAKES"]) + 1))
 @pytest.mark.parametrize("seed", [7, 8])
-def test_the_simulated_mistakes_fail_with_their_hint_and_score(number, seed):
+def test_the_simulated_mistakes_lose_exactly_their_points(number, seed):
+    """Each mistake's score, judged here over every hidden test, is the spec's (the points it
+    costs other exercises included); its hint: tests/test_hidden_tests.py."""
     mistake = sim.load_spec(SPEC)["MISTAKES"][number - 1]
-    student = local_student(*_run_answers({mistake["cell"]: mistake["source"]}))
-    tests = _hidden_tests()
-    verdict = run_hidden_test(tests[mistake["cell"] + "-tests"], student, seed)
-    assert not verdict.passed and mistake["hint"] in verdict.message
-    score = sum(points for grade_id, points in POINTS.items()
-                if run_hidden_test(tests[grade_id], student, seed, name=grade_id).passed)
-    assert score == mistake["score"]
-
-
-def test_an_unanswered_exercise_fails():
-    def describe_dataset(X, y):
-        raise NotImplementedError()
-
-    source = "def describe_dataset(X, y):\n    raise NotImplementedError()\n"
-    verdict = run_hidden_test(_hidden_tests()["ex1-describe-tests"],
-                              local_student({"describe_dataset": describe_dataset}, {"describe_dataset": source}), 3)
-    assert not verdict.passed and "NotImplementedError" in verdict.message
+    score, failed = LESSON.score(LESSON.student({mistake["cell"]: mistake["source"]}), seed)
+    assert score == mistake["score"], failed
+    assert sum(LESSON.points.values()) == 22
 
 
 # -- the helpers, one mistake at a time --------------------------------------------------------

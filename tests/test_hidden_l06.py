@@ -2,99 +2,37 @@
 notebook's hidden tests, judged against a "kernel" that lives in this process: the real probe
 (autograder/grading/kernel_probe.py) answering over a plain namespace, with the same JSON round trip as
 in grading."""
-import ast
-import builtins
-from pathlib import Path
 
 import matplotlib
-import nbformat
 import numpy as np
 import pytest
 import torch
+from hidden_harness import LESSONS
 
-from autograder.authoring import simulate as sim
 from autograder.grading.trusted_tests import (
-    in_process_student,
     run_hidden_test,
-    split_hidden,
 )
 from autograder.hidden import l06_regularization as h
 from course_utils.lessons import l06_regularization as lesson
-from course_utils.own_code import top_level_names
 
 matplotlib.use("Agg")
 
-ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOK = ROOT / "notebooks" / "06-regularization" / "regularization.ipynb"
-SPEC = ROOT / "tests" / "student_sims" / "06-regularization.py"
-GRADER_NAMES = {"student", "rng", "expect", "expect_own_code", "kind", "TestFailed", "StudentError",
-                "np", "torch", "math"}
-N_MISTAKES = len(sim.load_spec(SPEC)["MISTAKES"])
-
-
-def free_names(code):
-    """Names a hidden test reads without defining or importing them (builtins aside)."""
-    tree = ast.parse(code)
-    bound, loaded = set(), set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name):
-            (loaded if isinstance(node.ctx, ast.Load) else bound).add(node.id)
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            bound |= {(alias.asname or alias.name).split(".")[0] for alias in node.names}
-        elif isinstance(node, ast.arg):
-            bound.add(node.arg)
-    return loaded - bound - GRADER_NAMES - set(dir(builtins))
-
-
-def _cells():
-    return nbformat.read(str(NOTEBOOK), as_version=4).cells
+LESSON = LESSONS["06-regularization"]
 
 
 def _student(replace=None):
-    """The setup cell (the first code cell) and every answer (reference unless replaced), run
-    as in a kernel, with the answer cells' sources for the own-code checks."""
-    namespace, sources = {"__name__": "__main__"}, {}
-    code = [cell for cell in _cells() if cell.cell_type == "code"]
-    with matplotlib.rc_context():
-        exec(compile(code[0].source, "setup", "exec"), namespace)
-    for cell in code:
-        nbgrader = cell.metadata.get("nbgrader", {})
-        if nbgrader.get("solution"):
-            source = (replace or {}).get(nbgrader["grade_id"], cell.source)
-            exec(compile(source, nbgrader["grade_id"], "exec"), namespace)
-            sources.update(dict.fromkeys(top_level_names(source), source))
-    return in_process_student(namespace, sources)
+    """The lesson's setup cell and every answer (reference unless replaced), as in a kernel."""
+    return LESSON.student(replace)
 
 
 def _hidden_tests():
-    return {c.metadata.nbgrader["grade_id"]: split_hidden(c.source)[1] for c in _cells()
-            if c.cell_type == "code" and c.metadata.get("nbgrader", {}).get("grade")}
+    return LESSON.hidden
 
 
-def test_every_graded_cell_has_a_hidden_test_that_uses_no_kernel_names():
-    tests = _hidden_tests()
-    assert sorted(tests) == ["ex1-l2-penalty-tests", "ex2-make-frame-tests", "ex3-write-gif-tests"]
-    for grade_id, code in tests.items():
-        assert free_names(code) == set(), grade_id
+def test_every_answer_is_checked_for_own_code():
+    assert sorted(LESSON.hidden) == ["ex1-l2-penalty-tests", "ex2-make-frame-tests", "ex3-write-gif-tests"]
+    for grade_id, code in LESSON.hidden.items():
         assert "expect_own_code(" in code, grade_id
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("seed", [1, 2])
-def test_the_reference_answers_pass_every_hidden_test(seed):
-    student = _student()
-    for grade_id, code in _hidden_tests().items():
-        verdict = run_hidden_test(code, student, seed, name=grade_id)
-        assert verdict.passed, f"{grade_id}: {verdict.message}"
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("number", range(N_MISTAKES))
-def test_the_simulated_mistakes_fail_with_their_hint(number):
-    mistake = sim.load_spec(SPEC)["MISTAKES"][number]
-    student = _student({mistake["cell"]: mistake["source"]})
-    verdict = run_hidden_test(_hidden_tests()[mistake["cell"] + "-tests"], student, 5)
-    assert not verdict.passed and mistake["hint"] in verdict.message, verdict.message
 
 
 @pytest.mark.parametrize("source, hint", [

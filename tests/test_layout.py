@@ -205,3 +205,13 @@ def test_every_name_a_hidden_test_imports_exists(notebook):
         for name in (n.split("#")[0].strip() for n in names.replace("\n", ",").split(",")):
             if name:
                 assert hasattr(helpers, name), f"{notebook.name}: {module} has no {name}"
+
+
+@pytest.mark.parametrize("config", ["notebooks/ruff.toml", "tests/fixtures/notebooks/ruff.toml"])
+def test_the_linter_knows_the_names_hidden_tests_are_given(config):
+    import tomllib
+
+    from autograder.grading.trusted_tests import HIDDEN_TEST_NAMES
+
+    builtins = set(tomllib.loads((ROOT / config).read_text())["builtins"])
+    assert builtins == set(HIDDEN_TEST_NAMES) - {"np", "torch", "math"}  # those three a lesson imports

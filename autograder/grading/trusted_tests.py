@@ -38,6 +38,9 @@ from autograder.grading import kernel_probe
 from course_utils.own_code import borrowed_code, redefined_elsewhere
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+# The names a hidden test is given (the module docstring); notebooks/ruff.toml declares them.
+HIDDEN_TEST_NAMES = ("student", "rng", "expect", "expect_own_code", "kind", "TestFailed", "StudentError",
+                     "np", "torch", "math")
 
 
 class TestFailed(AssertionError):
@@ -195,15 +198,15 @@ def run_hidden_test(code, student, seed, name="hidden test"):
         if hint:
             raise TestFailed(hint)
 
-    namespace = {"student": student, "rng": np.random.default_rng(seed), "expect": expect, "kind": kind,
-                 "expect_own_code": expect_own_code,
-                 "TestFailed": TestFailed, "StudentError": StudentError,
-                 "np": np, "torch": torch, "math": math, "__name__": "__hidden_test__"}
+    given = {"student": student, "rng": np.random.default_rng(seed), "expect": expect, "kind": kind,
+             "expect_own_code": expect_own_code, "TestFailed": TestFailed, "StudentError": StudentError,
+             "np": np, "torch": torch, "math": math}
+    namespace = {name: given[name] for name in HIDDEN_TEST_NAMES} | {"__name__": "__hidden_test__"}
     try:
         exec(compile(code, f"<{name}>", "exec"), namespace)  # the instructor's own test code
     except TestFailed as failure:
         return Verdict(False, str(failure))
-    except Exception as error:  # noqa: BLE001 - any unreadable file gets the same hint
+    except Exception as error:  # noqa: BLE001 - a wrong answer of an unexpected type
         return Verdict(False, f"the answer could not be checked: {type(error).__name__}: {error}")
     return Verdict(True)
 

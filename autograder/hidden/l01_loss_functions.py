@@ -17,8 +17,10 @@ from autograder.hidden.kernel import (
     kernel_adam as kernel_adam,  # the lesson's tests import it from here
 )
 from autograder.hidden.kernel import leaf_modules
-from course_utils.checks import diagnose_log_probabilities
-from course_utils.lessons.l01_loss_functions import diagnose_task_choice, raises_error
+from course_utils.lessons.l01_loss_functions import diagnose_task_choice, head_dim_problem, raises_error
+from course_utils.lessons.l01_loss_functions import (
+    log_probability_model_problem as lesson_log_probability_model_problem,
+)
 from course_utils.models import MLP
 
 SQUASHING = ("Softmax", "LogSoftmax", "Sigmoid", "ReLU")
@@ -107,27 +109,16 @@ def kind_of(value):
 
 
 def _dim_hint(head):
-    if kind_of(head) in ("Softmax", "LogSoftmax") and head.dim not in (1, -1):
-        return (f"{kind_of(head)}(dim={head.dim}) does not normalize over the classes: "
-                "use dim=1, the class axis of (N, C) outputs")
-    return None
+    return head_dim_problem(kind_of(head), head.dim if kind_of(head) in ("Softmax", "LogSoftmax") else None)
 
 
 def log_probability_model_problem(student, model, outputs):
     """The hint of ``diagnose_log_probability_model`` for a remote model and its ``outputs``."""
-    if outputs.dim() != 2:
-        return ("the model should output one row of class scores per sample; got shape "
-                f"{tuple(outputs.shape)}")
     leaves = leaf_modules(model)
-    if leaves and _dim_hint(leaves[-1]):
-        return _dim_hint(leaves[-1])
-    hint = diagnose_log_probabilities(outputs)
-    if hint:
-        return hint
-    if len(leaves) >= 2 and kind_of(leaves[-2]) == "ReLU":
-        return ("remove the ReLU before the LogSoftmax: it turns every negative class score into "
-                "0, so the model cannot say 'unlikely' with a negative score")
-    return None
+    last = leaves[-1] if leaves else None
+    return lesson_log_probability_model_problem(
+        outputs, [kind_of(m) for m in leaves],
+        last.dim if last is not None and kind_of(last) in ("Softmax", "LogSoftmax") else None)
 
 
 def kept_layers_problem(student, original, repaired):

@@ -36,10 +36,33 @@ def leaf_modules(model: nn.Module) -> list:
     return [m for m in model.modules() if not list(m.children())]
 
 
-def _dim_hint(head):
-    if isinstance(head, (nn.Softmax, nn.LogSoftmax)) and head.dim not in (1, -1):
-        return (f"{type(head).__name__}(dim={head.dim}) does not normalize over the classes: "
+def head_dim_problem(kind: str, dim) -> str | None:
+    """The hint for a final Softmax or LogSoftmax (``kind``) over the wrong axis ``dim``."""
+    if kind in ("Softmax", "LogSoftmax") and dim not in (1, -1):
+        return (f"{kind}(dim={dim}) does not normalize over the classes: "
                 "use dim=1, the class axis of (N, C) outputs")
+    return None
+
+
+def _dim_hint(head):
+    return head_dim_problem(type(head).__name__, getattr(head, "dim", None))
+
+
+def log_probability_model_problem(outputs, leaf_kinds, last_dim) -> str | None:
+    """The hint for a model whose ``outputs`` (a tensor) should be log-probabilities, given the
+    type names of its leaf modules in order and the ``dim`` of the last one. The self-check and
+    the grader both decide with this function."""
+    if outputs.dim() != 2:
+        return ("the model should output one row of class scores per sample; got shape "
+                f"{tuple(outputs.shape)}")
+    if leaf_kinds and head_dim_problem(leaf_kinds[-1], last_dim):
+        return head_dim_problem(leaf_kinds[-1], last_dim)
+    hint = diagnose_log_probabilities(outputs)
+    if hint:
+        return hint
+    if len(leaf_kinds) >= 2 and leaf_kinds[-2] == "ReLU":
+        return ("remove the ReLU before the LogSoftmax: it turns every negative class score into "
+                "0, so the model cannot say 'unlikely' with a negative score")
     return None
 
 
@@ -82,19 +105,9 @@ def diagnose_log_probability_model(model: nn.Module, X) -> str | None:
     device = parameter.device if parameter is not None else torch.device("cpu")
     with torch.no_grad():
         outputs = model(torch.as_tensor(X, dtype=torch.float32).to(device))
-    if outputs.dim() != 2:
-        return ("the model should output one row of class scores per sample; got shape "
-                f"{tuple(outputs.shape)}")
     leaves = leaf_modules(model)
-    if leaves and _dim_hint(leaves[-1]):
-        return _dim_hint(leaves[-1])
-    hint = diagnose_log_probabilities(outputs)
-    if hint:
-        return hint
-    if len(leaves) >= 2 and isinstance(leaves[-2], nn.ReLU):
-        return ("remove the ReLU before the LogSoftmax: it turns every negative class score into "
-                "0, so the model cannot say 'unlikely' with a negative score")
-    return None
+    return log_probability_model_problem(outputs, [type(m).__name__ for m in leaves],
+                                         getattr(leaves[-1], "dim", None) if leaves else None)
 
 
 def raises_error(exception_type, function, *args, **kwargs) -> bool:
@@ -109,7 +122,7 @@ def raises_error(exception_type, function, *args, **kwargs) -> bool:
         raise
     except exception_type:
         return True
-    except Exception:  # noqa: BLE001 - a pickled model object, or no file at all
+    except Exception:  # noqa: BLE001 - a wrong exception is simply "did not raise it"
         return False
     return False
 
@@ -129,7 +142,7 @@ def diagnose_handwritten_loss(my_loss, reference, name, formula, seed=0,
             mine = my_loss(predictions, targets)
         except NotImplementedError:
             raise
-        except Exception as error:  # noqa: BLE001 - any unreadable file gets the same hint
+        except Exception as error:  # noqa: BLE001 - report the student's crash as a hint
             return f"{name} raised {type(error).__name__}: {error} for inputs of shape {shape}"
         if not torch.is_tensor(mine):
             return (f"{name} must return a torch tensor (so the loss can be backpropagated); "
@@ -240,7 +253,7 @@ def diagnose_task_choice(task, loss_fn, output_activation) -> str | None:
             behaves = _task_behaves(task, loss_fn, output_activation)
     except NotImplementedError:
         raise
-    except Exception:  # noqa: BLE001 - a pickled model object, or no file at all
+    except Exception:  # noqa: BLE001 - a loss that cannot even take the task's data
         behaves = False
     return None if behaves else f"{task}: {TASK_REASONS[task]}"
 

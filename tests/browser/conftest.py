@@ -81,6 +81,6 @@ def screens(request, browser_page, screenshot_dir):
     if request.session.testsfailed > failed_before:
         try:
             shots.shot("failed")
-        except Exception:  # noqa: BLE001 - a pickled model object, or no file at all
+        except Exception:  # noqa: BLE001 - a failed test's last screenshot is a courtesy
             pass
     shots.write_console()

@@ -286,7 +286,7 @@ class LabServer:
             try:  # the polite way first: the kernels shut down by the server
                 for kernel in self.api("kernels", timeout=3):
                     self.api(f"kernels/{kernel['id']}", method="DELETE", timeout=10)
-            except Exception:  # noqa: BLE001 - a pickled model object, or no file at all
+            except Exception:  # noqa: BLE001 - the server may already be gone: the process is stopped next
                 pass
         if self.process.poll() is None:
             try:
