@@ -77,15 +77,18 @@ def read_outcome(course, lesson, student, problem=None):
     return outcome
 
 
-def execution_notes(autograded):
-    """Short notes about cells that timed out or crashed the kernel."""
+def _code_cells(autograded):
+    """(index, cell) of each code cell of an autograded notebook; none when it is missing."""
     if not autograded.exists():
         return []
-    notes = []
     nb = nbformat.read(str(autograded), as_version=nbformat.NO_CONVERT)
-    for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "code":
-            continue
+    return [(index, cell) for index, cell in enumerate(nb.cells) if cell.cell_type == "code"]
+
+
+def execution_notes(autograded):
+    """Short notes about cells that timed out or crashed the kernel."""
+    notes = []
+    for index, cell in _code_cells(autograded):
         names = {out.get("ename") for out in cell.outputs if out.output_type == "error"}
         if names & TIMEOUT_ERRORS:
             notes.append(f"cell {index} timed out")
@@ -98,12 +101,9 @@ def failed_test_cells(autograded):
     """``grade_id: error`` for each test cell of an autograded notebook that lost points."""
     from nbgrader import utils
 
-    if not autograded.exists():
-        return []
     failed = []
-    nb = nbformat.read(str(autograded), as_version=nbformat.NO_CONVERT)
-    for cell in nb.cells:
-        if cell.cell_type == "code" and utils.is_grade(cell):
+    for _, cell in _code_cells(autograded):
+        if utils.is_grade(cell):
             score, max_score = utils.determine_grade(cell)
             if score is not None and score < max_score:
                 errors = [f"{out.ename}: {out.evalue}" for out in cell.outputs

@@ -194,15 +194,21 @@ def cnn_hint(kernel, make_model, images, seed):
     if n_params >= 1_000_000:
         return f"the network has {n_params:,} parameters; stay below 1,000,000"
     model.eval()
+    outputs, problem = _forward(model, images, 1, "flatten the feature maps with nn.Flatten() and give "
+                                                  "the first Linear channels x height x width inputs")
+    return problem or _shape_problem(outputs[0], len(images)) or _logits_problem(kernel, model, outputs[0])
+
+
+def _forward(model, images, times, flatten_hint):
+    """The model's outputs for ``images``, ``times`` calls in evaluation mode, or the hint for the
+    error its forward pass raised: (outputs, None) or (None, hint)."""
     try:
-        out = model(images)
+        return [model(images) for _ in range(times)], None
     except RuntimeError as error:
         message = _student_message(error)
         if "shapes cannot be multiplied" in message:
-            return (f"a Linear layer got the wrong number of inputs ({message}): flatten the feature maps "
-                    "with nn.Flatten() and give the first Linear channels x height x width inputs")
-        return f"the forward pass failed: {message}"
-    return _shape_problem(out, len(images)) or _logits_problem(kernel, model, out)
+            return None, f"a Linear layer got the wrong number of inputs ({message}): {flatten_hint}"
+        return None, f"the forward pass failed: {message}"
 
 
 def _shape_problem(out, n):
@@ -275,15 +281,10 @@ def image_mlp_hint(kernel, make_model, images, seed):
         return (f"the Linear layers must be 784 -> 512 -> 512 -> 10, found "
                 f"{' -> '.join(str(n) for n in [layers[0][0]] + [o for _, o in layers]) if layers else 'none'}")
     model.eval()
-    try:
-        out = model(images)
-        again = model(images)
-    except RuntimeError as error:
-        message = _student_message(error)
-        if "shapes cannot be multiplied" in message:
-            return (f"a Linear layer got the wrong number of inputs ({message}): flatten each image "
-                    "to 784 numbers with nn.Flatten() first")
-        return f"the forward pass failed: {message}"
+    outputs, problem = _forward(model, images, 2, "flatten each image to 784 numbers with nn.Flatten() first")
+    if problem:
+        return problem
+    out, again = outputs
     n = len(images)
     problem = _shape_problem(out, n)
     if problem:
