@@ -64,7 +64,7 @@ class WarmKernels:
         if self.key(wanted) == self._key and km.has_kernel and km.provisioner.process.poll() is None:
             self.taken += 1
             return km
-        _stop(km)
+        km.discard()
         return None
 
     async def refill(self, km_class, kernel_name, config, extra_arguments, preload):
@@ -80,11 +80,8 @@ class WarmKernels:
         """Stop the kernel started ahead, if any (at the end of a batch)."""
         km, self._km = self._km, None
         if km is not None:
-            _stop(km)
+            km.discard()
 
-
-def _stop(km):
-    km.discard()
 
 
 POOL = WarmKernels()  # one per grading process
