@@ -153,13 +153,8 @@ def run_release(course, args):
 
     exchange = _exchange(course, args, required=args.publish)
     print(f"release ({course.root}):")
-    failed = release(course, args.lessons, check=not args.no_check)
-    if args.publish:
-        from autograder.exchange.folders import publish
-
-        for lesson in course.check_lessons(args.lessons):
-            if lesson not in failed:
-                publish(course, lesson, exchange)
+    failed = release(course, args.lessons, check=not args.no_check,
+                     exchange=exchange if args.publish else None)
     return 1 if failed else 0
 
 

@@ -63,7 +63,7 @@ def root_config_value(root, section, name):
     ensure_venv_on_path()
     config = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
     value = config.get(section, {}).get(name) if section in config else None
-    return value if isinstance(value, str) and value else None
+    return value if isinstance(value, bool) or (isinstance(value, str) and value) else None
 
 
 @dataclass
@@ -82,13 +82,15 @@ class Course:
     sandbox: bool = True
     limits: object = None
     gradebook_url: str | None = None
+    answer_rules: bool = True  # off (c.ExecuteAndJudge.answer_rules) only to test the layers beneath
 
     @classmethod
     def at(cls, root=None, source=None, timeout=None, sandbox=True, limits=None, db_url=None):
         root = Path(root or REPO_ROOT).resolve()
         source = Path(source).resolve() if source else root / "notebooks"
         return cls(root=root, source=source, timeout=timeout, sandbox=sandbox, limits=limits,
-                   gradebook_url=db_url or root_config_value(root, "CourseDirectory", "db_url"))
+                   gradebook_url=db_url or root_config_value(root, "CourseDirectory", "db_url"),
+                   answer_rules=root_config_value(root, "ExecuteAndJudge", "answer_rules") is not False)
 
     def require_sandbox(self):
         """Stop with one line saying what is missing when kernels cannot be sandboxed here."""
@@ -207,6 +209,7 @@ class Course:
         overrides.CourseDirectory.db_url = db_url or self.db_url
         overrides.ExecuteAndJudge.secret_file = str(self.secret_file)
         overrides.ExecuteAndJudge.notes_dir = str(self.log_dir)
+        overrides.ExecuteAndJudge.answer_rules = self.answer_rules
         overrides.RepairCellIdentity.notes_dir = str(self.log_dir)
         overrides.TruncateLongOutputs.notes_dir = str(self.log_dir)
         overrides.CheckedCollect.notes_dir = str(self.log_dir)

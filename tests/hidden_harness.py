@@ -18,6 +18,7 @@ from autograder.grading.trusted_tests import (
     run_hidden_test,
     split_hidden,
 )
+from course_utils.answer_rules import answer_problem, cell_level_names, runnable_answer
 from course_utils.own_code import top_level_names
 
 SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?### END SOLUTION[ \t]*$", re.S | re.M)
@@ -60,7 +61,9 @@ class LessonHiddenTests:
         with matplotlib.rc_context():  # the setup cell's figure settings stay in this run
             exec(compile(self.setup or self.first_cell, "<setup>", "exec"), namespace)
         for cell_id, source in self.answers.items():
-            exec(compile((replace or {}).get(cell_id, source), f"<{cell_id}>", "exec"), namespace)
+            source = (replace or {}).get(cell_id, source)
+            if answer_problem(source) is None:  # as the grader: a refused answer does not run
+                exec(compile(runnable_answer(source), f"<{cell_id}>", "exec"), namespace)
         return namespace
 
     def unanswered(self):
@@ -80,9 +83,13 @@ class LessonHiddenTests:
         ``namespace`` as it is), plus ``extra`` sources run after them."""
         namespace = self.namespace(replace) if namespace is None else namespace
         for source in extra:
-            exec(compile(source, "<extra answer>", "exec"), namespace)
+            if answer_problem(source) is None:
+                exec(compile(runnable_answer(source), "<extra answer>", "exec"), namespace)
         sources = self.sources(*(replace or {}).values(), *extra)
-        return in_process_student(namespace, sources, cells=list(dict.fromkeys(sources.values())))
+        refused = {name: answer_problem(source) for source in (*(replace or {}).values(), *extra)
+                   if answer_problem(source) for name in cell_level_names(source)}
+        return in_process_student(namespace, sources, cells=list(dict.fromkeys(sources.values())),
+                                  refused=refused)
 
     def score(self, student, seed):
         """(points of the judged tests passed, {test: message} of those failed)."""

@@ -81,3 +81,28 @@ def test_demo_gives_the_reference_full_marks(tmp_path):
     assert f"demo output: {scratch}" in result.stdout
     assert (scratch / "gradebook.db").is_file() and (scratch / "grades.csv").is_file()
     assert not (tmp_path / "gradebook.db").exists() and not (tmp_path / "grades.csv").exists()
+
+
+def test_release_refuses_a_reference_that_timed_out_or_was_interrupted(tmp_path, monkeypatch):
+    """A reference cell that hits the cell time limit is a failed check, even with full marks;
+    an interrupted check releases nothing more (issue 21)."""
+    source = tmp_path / "notebooks" / "01-slow"
+    source.mkdir(parents=True)
+    nb = sim.nbformat.read(str(FIXTURES / LESSON / "fixture.ipynb"), as_version=4)
+    sim.find_cell(nb, "setup").source += "\nimport time\ntime.sleep(30)\n"
+    sim.nbformat.write(nb, source / "slow.ipynb")
+    lines = []
+    course = Course.at(tmp_path, timeout=4)
+    assert release(course, ["01-slow"], say=lines.append) == ["01-slow"]
+    assert "NOT RELEASED - the source notebook did not run to the end: cell 1: " in lines[0], lines
+    assert not (tmp_path / "release" / "01-slow").exists()
+
+    import autograder.instructor.release as releasing
+
+    def interrupted(course, lesson):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(releasing, "check_lesson", interrupted)
+    lines.clear()
+    assert release(course, ["01-slow"], say=lines.append) == ["01-slow"]
+    assert lines == ["  01-slow: NOT RELEASED - interrupted before its check finished"]

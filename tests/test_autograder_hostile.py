@@ -106,7 +106,10 @@ def _hostile_submissions(course):
 
 
 def _new_course(root):
-    return new_fixture_course(root, timeout=TIMEOUT)
+    """A fixture course graded without the answer rules: these cases test the layers beneath
+    them (the probe, repairs, the sandbox), so their code must run. The rules themselves:
+    tests/test_answer_alone.py."""
+    return new_fixture_course(root, timeout=TIMEOUT, answer_rules=False)
 
 
 def gradebook_snapshot(course):
@@ -334,7 +337,7 @@ def _attacks(course, probe_port, paths):
         "ignores-interrupt": (sim.replace_source(full(), "mean-answer", (
             "import signal\ndef mean(values):\n    signal.signal(signal.SIGINT, signal.SIG_IGN)\n"
             "    while True:\n        pass\n")), 1, "timed out"),
-        "outlives-submission-time": (_slow_tail(full(), cells=6, seconds=6), 6, "submission time limit"),
+        "outlives-submission-time": (_slow_answers(course), 3, "submission time limit"),
         "fills-its-folder": (sim.append_code(full(), "square-answer", (
             "import os\nfor where in ('fill.bin', '/tmp/fill.bin', '/dev/shm/fill.bin'):\n"
             "    try:\n        with open(where, 'wb') as f:\n"
@@ -367,12 +370,17 @@ def _attacks(course, probe_port, paths):
     return attacks
 
 
-def _slow_tail(nb, cells, seconds):
-    """Ungraded cells after the last test, each under the cell timeout, together over the
-    submission's time limit."""
-    for _ in range(cells):
-        nb.cells.append(sim.nbformat.v4.new_code_cell(f"import time\ntime.sleep({seconds})"))
-    return nb
+def _slow_answers(course):
+    """Right answers, each cell under the cell timeout, together over the submission's time
+    limit (25 s): the limit stops the kernel in softmax's answer or its test (square and mean
+    keep their 3 points)."""
+    nb = _full(course)
+    for cell_id in ("square-answer", "mean-answer"):
+        sim.append_code(nb, cell_id, "import time\ntime.sleep(6)\n")
+    return sim.replace_source(nb, "softmax-answer", (
+        "import time\ntime.sleep(7.5)\ndef softmax(scores):\n    time.sleep(7.5)\n"
+        "    top = max(scores)\n    exps = [math.exp(s - top) for s in scores]\n"
+        "    return [e / sum(exps) for e in exps]\n"))
 
 
 def _strip(nb, *cell_ids):
@@ -547,6 +555,7 @@ def attacked_real_lesson(tmp_path_factory):
     (root / "notebooks").mkdir(parents=True)
     (root / "notebooks" / REAL).symlink_to(REPO_ROOT / "notebooks" / REAL, target_is_directory=True)
     course = Course.at(root)
+    course.answer_rules = False  # the sandbox beneath the rules, as in _new_course
     assert release(course, [REAL], check=False, say=lambda line: None) == []
     lib = Path(course_utils.__file__).parent
     full = lambda: sim.fill_with_solution(sim.released(course, REAL), sim.reference_answers(course, REAL))

@@ -58,7 +58,8 @@ def _plants(course):
 
 @pytest.fixture(scope="module", params=[1, 2], ids=["inline", "dask"])
 def graded(tmp_path_factory, request):
-    course = new_fixture_course(tmp_path_factory.mktemp("perimeter") / "course", timeout=20)
+    # the answers read the planted entries: the layer beneath the answer rules
+    course = new_fixture_course(tmp_path_factory.mktemp("perimeter") / "course", timeout=20, answer_rules=False)
     sim.submit(course, "victim", LESSON, full_solution(course))
     plants = _plants(course)
     for student, (plant, _) in plants.items():
@@ -122,9 +123,12 @@ def test_an_lms_download_imports_regular_files_only(tmp_path, graded):
     (downloads / "pipe.ipynb").touch()
     (downloads / "pipe.ipynb").unlink()
     os.mkfifo(downloads / "pipe.ipynb")
+    (downloads / "planted.ipynb").write_text(course.release_notebook(LESSON).read_text())
+    os.chown(downloads / "planted.ipynb", 65534, 65534)  # another user's file in the download
     said = []
     imported = import_flat_folder(course, downloads, LESSON, say=said.append)
     assert imported == ["anna"]
     assert "  skipped mallory.ipynb: a symbolic link (only regular files are imported)" in said
     assert "  skipped pipe.ipynb: a FIFO (only regular files are imported)" in said
+    assert any(line.startswith("  skipped planted.ipynb: owned by nobody, not by you") for line in said), said
     assert not course.submitted_dir("mallory", LESSON).exists()

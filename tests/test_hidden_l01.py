@@ -101,7 +101,7 @@ OTHER_MISTAKES = [
     ("ex3-repair-nll", _repair("return MLP(4, 16, 2, output_activation='log_softmax')"),
      "`MLP` comes from outside this answer cell"),
     ("ex4-one-hot", _one_hot("return getattr(F, 'one_' + 'hot')(labels, n_classes).float()"),
-     "reaching names by strings"),
+     "reaches names through strings"),
     ("ex5-choose-loss", _choose(delivery="(nn.MSELoss(), None)", digits="(nn.MSELoss(), None)"),
      "delivery: a few wildly wrong records must not dominate"),
     ("ex5-choose-loss", _choose(distill="(nn.KLDivLoss(log_target=True), nn.LogSoftmax(dim=1))"),
@@ -127,11 +127,14 @@ def test_choices_the_old_tests_accepted_still_pass(lesson_namespace):
                             faces="(nn.CosineEmbeddingLoss(margin=0.2), None)")
     verdict = _judge(lesson_namespace, "ex5-choose-loss-tests", 0, answer=other_choices)
     assert verdict.passed, verdict.message
+
+
+def test_keeping_the_softmax_before_log_softmax_is_the_mistake_the_lesson_names(lesson_namespace):
     keeps_softmax = _repair("layers = list(model.children())",  # only drops a final ReLU
                             "if isinstance(layers[-1], nn.ReLU):", "    layers = layers[:-1]",
                             "return nn.Sequential(*layers, nn.LogSoftmax(dim=1))")
     verdict = _judge(lesson_namespace, "ex3-repair-nll-tests", 0, answer=keeps_softmax)
-    assert verdict.passed, verdict.message
+    assert not verdict.passed and "the softmax applied twice" in verdict.message, verdict.message
 
 
 @pytest.mark.parametrize("cell,source,hint", OTHER_MISTAKES,

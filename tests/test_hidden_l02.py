@@ -81,6 +81,24 @@ def test_epoch_batches_tell_the_plain_mean_apart(seed):
     assert "return a Python float" in h.diagnose_epoch_mean_loss(student.tensor, *cases[0])
 
 
+class _FakeReLU(nn.ReLU):
+    def forward(self, x):
+        return torch.tanh(x)
+
+
+class _Functional(nn.Module):
+    """The Linear layers of a ReLU network, applied with tanh in forward."""
+
+    def __init__(self, relu_network):
+        super().__init__()
+        self.linears = nn.ModuleList(m for m in relu_network if isinstance(m, nn.Linear))
+
+    def forward(self, x):
+        for layer in self.linears[:-1]:
+            x = torch.tanh(layer(x))
+        return self.linears[-1](x)
+
+
 def _relu(in_features, hidden, out_features):
     widths = [in_features] + list(hidden)
     layers = [m for a, b in zip(widths, widths[1:]) for m in (nn.Linear(a, b), nn.ReLU())]
@@ -93,6 +111,12 @@ def _relu(in_features, hidden, out_features):
     (lambda i, hs, o: nn.Sequential(_relu(i, hs, o), nn.Sigmoid()), "the model ends in Sigmoid"),
     (lambda i, hs, o: nn.Sequential(nn.Linear(i, o)), "expected linear layers of widths"),
     (lambda i, hs, o: [nn.Linear(i, o)], "return an nn.Module"),
+    # what the activations compute decides, not their names (issue 21)
+    (lambda i, hs, o: nn.Sequential(*[nn.Tanh() if isinstance(m, nn.ReLU) else m for m in _relu(i, hs, o)]),
+     "Tanh does not compute ReLU"),
+    (lambda i, hs, o: nn.Sequential(*[_FakeReLU() if isinstance(m, nn.ReLU) else m for m in _relu(i, hs, o)]),
+     "_FakeReLU does not compute ReLU"),
+    (lambda i, hs, o: _Functional(_relu(i, hs, o)), "put an nn.ReLU() after every hidden nn.Linear"),
 ])
 def test_diagnose_relu_mlp(build, hint):
     student = local_student({"build": build})

@@ -33,9 +33,22 @@ def test_a_trained_cnn_returning_probabilities_loses_its_points():
     """The trained-CNN test judges outputs the grader computes from its own test digits."""
     namespace = LESSON.namespace()
     torch = namespace["torch"]
-    namespace["cnn"] = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10), torch.nn.Softmax(dim=1))
+
+    class CNN(namespace["CNN"]):
+        def forward(self, x):
+            return torch.softmax(super().forward(x), dim=1)
+
+    namespace["cnn"] = CNN()
     verdict = LESSON.judge_student(LESSON.student(namespace=namespace), TRAINED, 0)
-    assert not verdict.passed and "returns probabilities" in verdict.message
+    assert not verdict.passed and "returns probabilities" in verdict.message, verdict.message
+
+
+def test_a_trained_model_that_is_not_the_students_cnn_loses_its_points():
+    namespace = LESSON.namespace()
+    torch = namespace["torch"]
+    namespace["cnn"] = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+    verdict = LESSON.judge_student(LESSON.student(namespace=namespace), TRAINED, 0)
+    assert not verdict.passed and "must be your CNN (found a Sequential)" in verdict.message
 
 
 def test_the_trained_test_ignores_targets_and_results_in_the_notebook():

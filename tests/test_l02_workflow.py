@@ -58,3 +58,14 @@ def test_the_module_holds_no_stand_ins():
     for name in ("call_or_stand_in", "binary_split_tensors", "linear_stack", "binary_loss_and_sgd", "relu_mlp",
                  "train_binary", "train_multiclass", "MLP", "fit"):
         assert not hasattr(lesson, name), name
+
+
+def test_the_relu_check_judges_what_the_activations_compute():
+    from course_utils.lessons.l02_pytorch_workflow import module_activations, relu_layers_problem
+
+    relu = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Dropout(0.1), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1))
+    assert relu_layers_problem(module_activations(relu), 2) is None
+    tanh = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 4), nn.Tanh(), nn.Linear(4, 1))
+    assert "Tanh does not compute ReLU" in relu_layers_problem(module_activations(tanh), 2)
+    one = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Linear(4, 4), nn.Linear(4, 1))
+    assert "found 1 for 2 hidden layers" in relu_layers_problem(module_activations(one), 2)

@@ -27,8 +27,8 @@ def test_own_code_passes(source, name):
     ("def l1(a, b):\n    return getattr(F, 'l1' + '_loss')(a, b)\n", "write the code directly"),
     ("def l1(a, b):\n    return __import__('torch').nn.functional.l1_loss(a, b)\n", "write the code directly"),
     ("def l1(a, b):\n    return globals()['x'](a, b)\n", "write the code directly"),
-    ("import sys\ndef l1(a, b):\n    return sys.modules['m'].f(a, b)\n", "write the code directly"),
-    ("from sys import modules\ndef l1(a, b):\n    return modules['m'].f(a, b)\n", "write the code directly"),
+    ("import sys\ndef l1(a, b):\n    return sys.modules['m'].f(a, b)\n", "reaches the interpreter"),
+    ("from sys import modules\ndef l1(a, b):\n    return modules['m'].f(a, b)\n", "only stdout and stderr"),
     ("from autograder.hidden import l01_loss_functions as h\ndef l1(a, b):\n    return h.l1(a, b)\n",
      "do not import `autograder.hidden`"),
     ("import my_helpers\ndef l1(a, b):\n    return my_helpers.l1(a, b)\n", "do not import `my_helpers`"),
@@ -38,7 +38,7 @@ def test_own_code_passes(source, name):
      "do not load pickled objects (`weights_only=False`)"),
     ("def l1(a, b):\n    return np.load('f.npy', allow_pickle=True)[0](a, b)\n",
      "do not load pickled objects (`allow_pickle=True`)"),
-    ("def l1(a, b):\n    return object.__getattribute__(torch, 'x')(a, b)\n", "write the code directly"),
+    ("def l1(a, b):\n    return object.__getattribute__(torch, 'x')(a, b)\n", "public names only"),
     ("def l1(a, b)\n    return 0\n", "not valid Python"),
     ("", "write `l1` in its answer cell"),
 ])
@@ -57,29 +57,23 @@ def test_a_subclass_of_a_given_model_is_borrowed():
     assert "MnistCNN" in borrowed_code("class CNN(MnistCNN):\n    pass\n", "CNN")
 
 
-def test_other_cells_may_not_rebind_or_reach_names():
+def test_other_answer_cells_may_not_rebind_the_answer():
+    """Only answer cells run when grading; another one binding the name would replace it."""
     answer = OWN_L1
     assert redefined_elsewhere([answer, "x = 1\nprint(x)"], answer, "l1") is None
     assert "defined again" in redefined_elsewhere([answer, "l1 = F.l1_loss"], answer, "l1")
-    assert "dynamically" in redefined_elsewhere([answer, "globals()['l1'] = F.l1_loss"], answer, "l1")
-    assert redefined_elsewhere([answer, "from course_utils import fit\nimport sys\n"
-                                          "print(1, file=sys.stderr)"], answer, "l1") is None
-    assert "dynamically" in redefined_elsewhere([answer, "import __main__"], answer, "l1")
-    assert "dynamically" in redefined_elsewhere([answer, "import sys\nsys.modules['x'].l1 = 1"],
-                                                answer, "l1")
+    assert "defined again" in redefined_elsewhere([answer, "%%time\nl1 = F.l1_loss"], answer, "l1")
 
 
-def test_other_cells_may_not_store_code_on_a_library():
-    """A stash on a module (``torch.mine = ...``) would reach the answer as ``torch.mine``."""
-    uses_stash = "def l1(a, b):\n    return torch.mine(a, b)\n"
-    assert borrowed_code(uses_stash, "l1") is None  # the answer cell alone cannot tell
+def test_an_answer_may_not_store_code_on_a_library():
+    """A stash on a module (``torch.mine = ...``) would reach another answer as ``torch.mine``."""
     for cell in ("from course_utils.lessons import l01_loss_functions as h\ntorch.mine = h.l1",
                  "import sys\nsys.stash = F.l1_loss", "nn.Module.helper = lambda self: 0",
-                 "import math as m\nm.f += F.l1_loss"):
-        assert "stores code on a library" in redefined_elsewhere([uses_stash, cell], uses_stash, "l1"), cell
-    for cell in ("torch.backends.cudnn.deterministic = True", "plt.rcParams['figure.dpi'] = 100",
-                 "model = nn.Linear(2, 1)\nmodel.weight.data = torch.zeros(1, 2)"):
-        assert redefined_elsewhere([uses_stash, cell], uses_stash, "l1") is None, cell
+                 "import math as m\nm.f += F.l1_loss", "torch.backends.cudnn.deterministic = True",
+                 "plt.rcParams['figure.dpi'] = 100"):
+        assert borrowed_code(cell + "\ndef l1(a, b):\n    return (a - b).abs().mean()\n", "l1"), cell
+    mine = "model = nn.Linear(2, 1)\nmodel.weight.data = torch.zeros(1, 2)\ndef l1(a, b):\n    return a\n"
+    assert borrowed_code(mine, "l1") is None
 
 
 def test_top_level_names():
@@ -92,5 +86,5 @@ def test_methods_named_like_builtins_are_fine():
     source = ("def evaluate(model, X):\n    model.eval()\n    with torch.no_grad():\n"
               "        return torch.compile(model)(X)\n")
     assert borrowed_code(source, "evaluate") is None
-    assert "write the code directly" in borrowed_code(
+    assert "public names only" in borrowed_code(
         "def f(x):\n    return f.__globals__['g'](x)\n", "f")

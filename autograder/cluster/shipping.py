@@ -129,6 +129,7 @@ def lesson_bundle(course, lesson, scratch):
         "secret": course_secret(str(course.secret_file)),
         "timeout": int(config.Execute.timeout) if "timeout" in config.Execute else None,
         "sandbox": bool(course.sandbox),
+        "answer_rules": bool(course.answer_rules),
         "limits": None if limits is None else
         (int(limits.memory_bytes), int(limits.max_processes), float(limits.submission_seconds),
          int(limits.disk_bytes), float(limits.cpu_cores)),

@@ -104,7 +104,8 @@ def _grade_in_scratch(bundle, job):
         database.write_bytes(bundle["gradebook"])
         limits = SandboxLimits(*bundle["limits"]) if bundle["limits"] else None
         course = Course(root=root, source=root / "notebooks", timeout=bundle["timeout"],
-                        sandbox=bundle["sandbox"], limits=limits)
+                        sandbox=bundle["sandbox"], limits=limits,
+                        answer_rules=bundle.get("answer_rules", True))
         clock = Clock()
         setup = time.perf_counter() - began
         success, error = run_nbgrader_autograde(course, lesson, student, db_url=f"sqlite:///{database}",

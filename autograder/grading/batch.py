@@ -34,7 +34,7 @@ from autograder.grading.one_submission import (
     record_result,
     run_nbgrader_autograde,
 )
-from autograder.grading.outcome import notebook_problem, read_outcome
+from autograder.grading.outcome import notebook_problem, read_outcome, without_byte_order_mark
 from autograder.notes import add_note, clear_notes
 from autograder.sandbox.cgroups import reap_orphaned_sandboxes
 from autograder.sandbox.plain_files import drop_non_plain
@@ -154,6 +154,7 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
             # links, FIFOs and the like never reach nbgrader, which would follow or open them
             left_out = drop_non_plain(course.submitted_dir(student, lesson))
             path = course.submitted_notebook(student, lesson)
+            left_out += without_byte_order_mark(path)
             job = Job(lesson, student, notebook_hash(path), notebook_problem(path), left_out)
             kept = None if force else _unchanged(course, entries, job)
             if kept is not None:

@@ -34,6 +34,18 @@ class Outcome:
         return f"  {where}: {self.score:g}/{self.auto_max:g}{manual}{notes}{kept}"
 
 
+def without_byte_order_mark(path) -> list:
+    """Remove a UTF-8 byte-order mark that an editor put before a notebook's JSON (nbformat
+    refuses it); returns the note for the submission's line, or nothing."""
+    try:
+        if path.is_symlink() or not path.is_file() or path.open("rb").read(3) != b"\xef\xbb\xbf":
+            return []
+        path.write_bytes(path.read_bytes()[3:])
+    except OSError:
+        return []
+    return ["byte-order mark removed"]
+
+
 def notebook_problem(path):
     """Why a submitted notebook cannot be graded, or None when it can be read."""
     if not path.exists():
@@ -95,6 +107,19 @@ def execution_notes(autograded):
         if KERNEL_DIED in names:
             notes.append(f"kernel died in cell {index}; later cells not run")
     return notes
+
+
+def broken_cells(autograded):
+    """``cell N: error`` for each code cell that is not a test cell and ended in an error, timed
+    out or did not run (a reference solution must run from top to bottom)."""
+    from nbgrader import utils
+
+    broken = []
+    for index, cell in _code_cells(autograded):
+        errors = [out for out in cell.outputs if out.output_type == "error"]
+        if errors and not utils.is_grade(cell):
+            broken.append(f"cell {index}: {errors[-1].ename}: {str(errors[-1].evalue)[:160]}")
+    return broken
 
 
 def failed_test_cells(autograded):

@@ -130,12 +130,15 @@ def call_for_handle(remote, *args, **kwargs):
 class Student:
     """The student's namespace, seen from the grader through ``send(request) -> answer``."""
 
-    def __init__(self, send, sources=None, cells=None):
+    def __init__(self, send, sources=None, cells=None, refused=None):
         self._send, self._sources, self._cells = send, sources or {}, list(cells or [])
+        self._refused = dict(refused or {})
 
     def __getattr__(self, name):
         if name.startswith("__"):
             raise AttributeError(name)
+        if name in self._refused:
+            raise StudentError(f"the answer cell that defines `{name}` was not run: {self._refused[name]}")
         answer = self._send({"op": "get", "name": name})
         if "missing" in answer:
             raise StudentError(f"`{name}` is not defined: run the cell that defines it")
@@ -147,7 +150,7 @@ class Student:
         return self.request({"op": "import", "module": name}, name)
 
     def has(self, name):
-        return "missing" not in self._send({"op": "get", "name": name})
+        return name not in self._refused and "missing" not in self._send({"op": "get", "name": name})
 
     def source(self, name):
         """The source of the student's cell that defines ``name`` ('' when none does)."""
@@ -211,7 +214,7 @@ def run_hidden_test(code, student, seed, name="hidden test"):
     return Verdict(True)
 
 
-def in_process_student(namespace, sources=None, cells=None):
+def in_process_student(namespace, sources=None, cells=None, refused=None):
     """A Student whose "kernel" is the dict ``namespace`` in this process, answered by a private
     copy of the probe through the same JSON round trip: to test hidden tests without nbgrader."""
     import types
@@ -230,12 +233,19 @@ def in_process_student(namespace, sources=None, cells=None):
 
     if cells is None:
         cells = list(dict.fromkeys((sources or {}).values()))
-    return Student(send, sources, cells)
+    return Student(send, sources, cells, refused)
 
 
 def request_code(request):
     """The one line the kernel runs for a request (no test code: only names and data)."""
     return f"__import__('sys').modules['_course_probe'].handle({json.dumps(json.dumps(request))})"
+
+
+def answer_code(source, release_names, run=True):
+    """The one line the kernel runs for an answer cell: the probe runs ``source`` in a namespace
+    of its own (:func:`autograder.grading.kernel_probe.run_answer`), or only records it."""
+    return (f"__import__('sys').modules['_course_probe'].run_answer("
+            f"{json.dumps(source)}, {json.dumps(sorted(release_names))}, {run})")
 
 
 def install_code():
@@ -245,4 +255,5 @@ def install_code():
             "_m = _t.ModuleType('_course_probe')\n"
             f"exec(compile({source!r}, '<course probe>', 'exec'), _m.__dict__)\n"
             "_s.modules['_course_probe'] = _m\n"
+            "_m.protect_memory()\n"
             "del _s, _t, _m\n")

@@ -6,7 +6,7 @@ parameters, an optimizer over them, intermediate results) and look at remote mod
 """
 import torch
 
-from autograder.grading.trusted_tests import Remote, TestFailed, call_for_handle, kind
+from autograder.grading.trusted_tests import Remote, StudentError, TestFailed, call_for_handle, kind
 
 
 class Kernel:
@@ -150,3 +150,17 @@ def named_leaf_modules(model):
         return named
     return [(name, module) for name, module in named
             if name and not any(other.startswith(name + ".") for other in names)]
+
+
+def activation_outputs(model, probe):
+    """(type name, output for ``probe`` or None) of a kernel model's leaf modules without
+    parameters (its activations, dropout, flatten), in order: what each one computes."""
+    found = []
+    for module in leaf_modules(model):
+        if len(list(module.parameters(False))):
+            continue
+        try:
+            found.append((kind(module), module(probe.clone())))
+        except StudentError:
+            found.append((kind(module), None))
+    return found

@@ -160,17 +160,14 @@ def nll_candidates(rng, n_features):
 
 
 def expected_log_probabilities(build_scores, state, X, squash):
-    """The log-probabilities a repaired model may give: log-softmax of the last Linear
-    layer's scores, or (when the original ended in ``squash``) of the squashed scores."""
+    """The log-probabilities a repaired model may give: log-softmax of the last Linear layer's
+    scores. (Log-softmax of the ``squash``-ed scores is the "softmax applied twice" mistake.)"""
     copy = build_scores(nn, MLP)
     copy.load_state_dict({key: torch.as_tensor(value) for key, value in state.items()})
     copy.eval()
     with torch.no_grad():
         scores = copy(X)
-    options = [torch.log_softmax(scores, dim=1)]
-    if squash is not None:
-        options.append(torch.log_softmax(squash(scores), dim=1))
-    return options
+    return [torch.log_softmax(scores, dim=1)]
 
 
 def classification_data(rng, n, n_features, n_classes=2):

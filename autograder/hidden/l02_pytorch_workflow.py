@@ -18,6 +18,7 @@ from autograder.hidden.kernel import (
     KernelTypes as KernelTypes,  # the lesson's tests import it from here
 )
 from autograder.hidden.kernel import (
+    activation_outputs,
     is_affine,
     kernel_optimizer,
     leaf_modules,
@@ -56,12 +57,14 @@ from autograder.hidden.l02_cases import (
 )
 from course_utils.checks import is_close
 from course_utils.lessons.l02_pytorch_workflow import (
+    RELU_PROBE,
     decrease_problem,
     dropout_probe,
     epoch_problem,
     evaluation_problem,
     expected_evaluation,
     mentions_no_grad,
+    relu_layers_problem,
     runs_problem,
 )
 from course_utils.models import MLP
@@ -157,7 +160,6 @@ def diagnose_epoch_mean_loss(average, losses, sizes):
 
 # -- exercise 9: the ReLU network ------------------------------------------------------------------
 
-
 def diagnose_relu_mlp(types, build, in_features, hidden_features, out_features, rng):
     model = build(in_features, list(hidden_features), out_features)
     if not types.isinstance(model, "torch.nn.Module"):
@@ -174,6 +176,9 @@ def diagnose_relu_mlp(types, build, in_features, hidden_features, out_features, 
     n_relu = sum(types.isinstance(m, "torch.nn.ReLU") for m in ends)
     if n_relu < len(hidden_features) and is_affine(model, in_features, rng):
         return "put an nn.ReLU() after every hidden nn.Linear: without it the network stays linear"
+    problem = relu_layers_problem(activation_outputs(model, RELU_PROBE), len(hidden_features))
+    if problem:
+        return problem
     if tuple(outputs(model, torch.zeros(3, in_features)).shape) != (3, out_features):
         return "the output must have shape (N, out_features)"
     if is_affine(model, in_features, rng):

@@ -13,9 +13,11 @@ import numpy as np
 import torch
 from sklearn.metrics import recall_score
 
-from autograder.grading.trusted_tests import StudentError, kind
+from autograder.grading.trusted_tests import StudentError, call_for_handle, kind
 from autograder.hidden import kernel
+from autograder.hidden.kernel import named_leaf_modules
 from course_utils.datasets import MNIST_MEAN, MNIST_STD, load_mnist
+from course_utils.lessons.l05_mnist import affine_problem, reach_weights, unused_layers_problem
 
 CLASSIFIER_ENDINGS = ("Softmax", "LogSoftmax", "Sigmoid", "ReLU")
 BATCH = 1000  # test images per request: about 4 MB of float32 pixels
@@ -196,7 +198,33 @@ def cnn_hint(kernel, make_model, images, seed):
     model.eval()
     outputs, problem = _forward(model, images, 1, "flatten the feature maps with nn.Flatten() and give "
                                                   "the first Linear channels x height x width inputs")
-    return problem or _shape_problem(outputs[0], len(images)) or _logits_problem(kernel, model, outputs[0])
+    return problem or _shape_problem(outputs[0], len(images)) or _logits_problem(kernel, model, outputs[0]) \
+        or kernel_behaviour_problem(kernel, model, images)
+
+
+def kernel_behaviour_problem(kernel, model, images):
+    """The lesson's behaviour checks (no affine map, every layer used) on a kernel model in
+    evaluation mode, with the verdicts of the self-checks' shared functions."""
+    model.eval()
+    first, second = model(images[:1]), model(images[1:2])
+    problem = affine_problem(first, second, model(0.3 * images[:1] + 0.7 * images[1:2]), 0.3)
+    return problem or unused_layers_problem(layer_reach(kernel, model, images))
+
+
+def layer_reach(kernel, model, images):
+    """:func:`course_utils.lessons.l05_mnist.layer_reach` for a kernel model: the backward pass
+    runs in the kernel, only the gradients' sizes come back."""
+    model.zero_grad()
+    outputs = call_for_handle(model, images)
+    weighted = call_for_handle(outputs.mul, reach_weights(outputs.shape))
+    call_for_handle(weighted.sum).backward()
+    reach = []
+    for name, module in named_leaf_modules(model):
+        if kind(kernel.builtins.getattr(module, "weight", None)) not in ("Tensor", "Parameter"):
+            continue
+        grad = kernel.operator.attrgetter("weight.grad")(module)
+        reach.append((name, kind(module), grad is not None and bool(torch.as_tensor(grad).abs().sum() > 0)))
+    return reach
 
 
 def _forward(model, images, times, flatten_hint):
@@ -298,6 +326,9 @@ def image_mlp_hint(kernel, make_model, images, seed):
     if len(dropouts) < 2 or any(abs(p - 0.2) > 1e-9 for p in dropouts):
         return f"put nn.Dropout(0.2) after each of the two hidden ReLUs (found dropout rates {dropouts})"
     problem = _logits_problem(kernel, model, out)
+    if problem:
+        return problem
+    problem = kernel_behaviour_problem(kernel, model, images)
     if problem:
         return problem
     model.train()

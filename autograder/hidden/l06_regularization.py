@@ -16,13 +16,14 @@ from course_utils.lessons.l06_regularization import (
     OWN_CODE,
     block_frames,
     changed_fraction,
+    check_regions,
     frame_problem,
     gif_problem,
     penalty_problem,
 )
 
 LESSON_MODULE = "course_utils.lessons.l06_regularization"
-__all__ = ["LESSON_MODULE", "OWN_CODE", "as_number", "changed_fraction", "feature_names",
+__all__ = ["LESSON_MODULE", "OWN_CODE", "as_number", "changed_fraction", "check_regions", "feature_names",
            "frame_alphas", "frame_problem", "gif_case", "gif_problem", "iris_split", "is_frame",
            "penalty_cases", "penalty_problem", "read_frame", "read_gif"]
 

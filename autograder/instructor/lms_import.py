@@ -1,6 +1,8 @@
 """Bring submissions into nbgrader's ``submitted/<student>/<lesson>/`` layout and check them."""
 import contextlib
 import datetime
+import os
+import pwd
 import re
 import unicodedata
 
@@ -26,6 +28,11 @@ def import_flat_folder(course, folder, lesson, say=print):
         if path.suffix.lower() != ".ipynb":
             say(f"  skipped {path.name}: not a .ipynb file")
             continue
+        owner = path.lstat().st_uid
+        if owner != os.geteuid():
+            say(f"  skipped {path.name}: owned by {_user_name(owner)}, not by you (an LMS download "
+                "is the instructor's own: another user's file there was planted)")
+            continue
         student = sanitize_student_id(path.stem)
         if not student:
             say(f"  skipped {path.name}: no usable student id in the file name")
@@ -50,3 +57,10 @@ def import_flat_folder(course, folder, lesson, say=print):
     return sorted(imported)
 
 
+
+
+def _user_name(uid):
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return f"uid {uid}"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from autograder.course import Course, InstructorError, quiet_logger
 from autograder.grading.batch import autograde
-from autograder.grading.outcome import failed_test_cells
+from autograder.grading.outcome import broken_cells, failed_test_cells
 from autograder.sandbox.bubblewrap import sandbox_unavailable
 
 
@@ -31,7 +31,8 @@ def generate_assignment(course, lesson):
 
 
 def check_lesson(course, lesson):
-    """Return (reference outcome, unanswered outcome) from a scratch course."""
+    """Return (reference outcome, unanswered outcome, the reference's broken cells) from a
+    scratch course."""
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
         root = Path(scratch)
         (root / "notebooks").symlink_to(course.source, target_is_directory=True)
@@ -44,34 +45,49 @@ def check_lesson(course, lesson):
             shutil.copyfile(notebook, trial.submitted_notebook(student, lesson))
         reference, unanswered = autograde(
             trial, lesson, ["reference", "unanswered"], say=lambda line: None)[0]
-        reference.notes += failed_test_cells(trial.autograded_notebook("reference", lesson))
-    return reference, unanswered
+        autograded = trial.autograded_notebook("reference", lesson)
+        broken = broken_cells(autograded) if autograded.exists() else ["it was not graded"]
+        reference.notes += failed_test_cells(autograded) if autograded.exists() else []
+    return reference, unanswered, broken
 
 
-def release(course, lessons, check=True, say=print):
-    """Release each lesson; returns the lessons that could not be released."""
+def release(course, lessons, check=True, say=print, exchange=None):
+    """Release each lesson, and publish it to ``exchange`` (when given) as soon as its own check
+    passed; returns the lessons that could not be released. An interrupted check releases
+    nothing more."""
     failed = []
-    for lesson in course.check_lessons(lessons):
+    lessons = course.check_lessons(lessons)
+    for number, lesson in enumerate(lessons):
         try:
             summary = ""
             if check:
-                reference, unanswered = check_lesson(course, lesson)
-                _require_sound_tests(lesson, reference, unanswered)
+                reference, unanswered, broken = check_lesson(course, lesson)
+                _require_sound_tests(lesson, reference, unanswered, broken)
                 summary = (f" (reference {reference.score:g}/{reference.auto_max:g},"
                            f" unanswered {unanswered.score:g}/{unanswered.auto_max:g})")
             generate_assignment(course, lesson)
             say(f"  {lesson}: released {course.release_notebook(lesson).relative_to(course.root)}{summary}")
+            if exchange is not None:
+                from autograder.exchange.folders import publish
+
+                publish(course, lesson, exchange)
         except InstructorError as error:
             say(f"  {lesson}: NOT RELEASED - {error}")
             failed.append(lesson)
+        except KeyboardInterrupt:
+            for skipped in lessons[number:]:
+                say(f"  {skipped}: NOT RELEASED - interrupted before its check finished")
+            return failed + lessons[number:]
     return failed
 
 
-def _require_sound_tests(lesson, reference, unanswered):
+def _require_sound_tests(lesson, reference, unanswered, broken=()):
     if reference.problem:
         raise InstructorError(f"the source notebook could not be graded: {reference.problem}")
     if reference.auto_max == 0:
         raise InstructorError("the source notebook has no autograded test cells")
+    if broken:
+        raise InstructorError(f"the source notebook did not run to the end: {'; '.join(broken[:3])}")
     if reference.score < reference.auto_max:
         notes = f" [{'; '.join(reference.notes)}]" if reference.notes else ""
         raise InstructorError(

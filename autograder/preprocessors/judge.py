@@ -10,11 +10,12 @@ from time import monotonic
 from jupyter_core.utils import ensure_async, run_sync
 from nbformat.v4 import new_output
 from nbgrader import utils
-from traitlets import Unicode, default
+from traitlets import Bool, Unicode, default
 
 from autograder.grading import kernel_probe
 from autograder.grading.trusted_tests import (
     Student,
+    answer_code,
     install_code,
     request_code,
     run_hidden_test,
@@ -26,11 +27,21 @@ from autograder.preprocessors.execute import (
     ExecuteSurvivingKernelDeath,
     error_output,
 )
-from course_utils.own_code import top_level_names
+from course_utils.answer_rules import answer_problem, cell_level_names, runnable_answer
+
+ADDED_CELL = ("(not graded: you added this cell. Cells you add do not run when your work is graded; "
+              "what an answer needs belongs in its answer cell.)\n")
 
 
 class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
-    """Run the notebook in the student's kernel; decide every test cell's grade outside it.
+    """Run the release with the student's answers in the kernel; decide every grade outside it.
+
+    What runs is the release's own cells (nbgrader restored them) and the student's answer
+    cells, nothing else: cells the student added are not run and are marked as not graded. An
+    answer cell that breaks :func:`course_utils.answer_rules.answer_problem` is not run either
+    (its names are then missing, with the reason); the others run in a namespace of their own
+    (:func:`autograder.grading.kernel_probe.run_answer`), so they cannot rebind the release's
+    names. Hence the values a hidden test asks for come from the answer cells alone.
 
     A test cell's visible part runs in the kernel (the student's own feedback, which cannot
     change the grade). Its hidden test runs here, in the grader, against the student's values
@@ -43,6 +54,8 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
     secret_file = Unicode("", help="File with the course secret (created when missing)").tag(config=True)
     notes_dir = Unicode("", help="Folder for per-submission notes (autograder.notes)").tag(config=True)
     run_id = Unicode(help="Identifies one grading run; hidden inputs differ between runs").tag(config=True)
+    answer_rules = Bool(True, help="Refuse answer cells that break course_utils.answer_rules (off only "
+                                   "to test the sandbox beneath them)").tag(config=True)
 
     @default("run_id")
     def _new_run_id(self):
@@ -53,6 +66,7 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
         info = (resources or {}).get("nbgrader", {})
         self._who = f"{info.get('assignment', '')}/{info.get('student', '')}/{info.get('notebook', '')}"
         self._sources, self._editable = answer_sources(nb), editable_sources(nb)
+        self._release, self._refused = release_names(nb), {}
         self._where = (info.get("assignment", ""), info.get("student", ""))
         self._sandboxed = None
         try:
@@ -66,6 +80,13 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
     def preprocess_cell(self, cell, resources, index):
         if self._sandboxed is None and hasattr(self.km, "limits_hit"):
             self._sandboxed = self.km  # read its notes once the kernel has stopped
+        if cell.cell_type == "code" and not (utils.is_solution(cell) or utils.is_grade(cell)
+                                             or utils.is_locked(cell)):
+            cell.outputs, cell.execution_count = [new_output("stream", name="stdout", text=ADDED_CELL)], None
+            return cell, resources
+        if cell.cell_type == "code" and utils.is_solution(cell) and not utils.is_grade(cell) \
+                and self._died_in_cell is None:
+            return self._run_answer(cell, resources, index)
         if cell.cell_type != "code" or not utils.is_grade(cell) or self._died_in_cell is not None:
             return super().preprocess_cell(cell, resources, index)
         full_source = cell.source
@@ -81,7 +102,7 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
             verdict_message = "this test cell has no hidden test: ask your instructor"
         else:
             grade_id = cell.metadata.nbgrader.get("grade_id", str(index))
-            verdict = run_hidden_test(hidden, Student(self._send, self._sources, self._editable),
+            verdict = run_hidden_test(hidden, Student(self._send, self._sources, self._editable, self._refused),
                                       self._seed(grade_id), name=f"hidden test {grade_id}")
             verdict_message = None if verdict.passed else verdict.message
         cell.outputs = [as_text(output) for output in cell.outputs]
@@ -89,11 +110,34 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
             cell.outputs.append(error_output("AssertionError", verdict_message))
         return cell, resources
 
+    def _run_answer(self, cell, resources, index):
+        """Run an answer cell through the probe, or refuse it: then it is only recorded (the
+        self-checks read it and say why) and its output says it did not run."""
+        hint = answer_problem(cell.source) if self.answer_rules else None
+        if hint:
+            self._refused.update(dict.fromkeys(cell_level_names(cell.source), hint))
+            grade_id = cell.metadata.nbgrader.get("grade_id", str(index))
+            add_note(self.notes_dir, *self._where, f"answer {grade_id} not run: {hint}")
+        self._install_probe()
+        full_source = cell.source
+        cell.source = answer_code(runnable_answer(full_source), self._release, run=not hint)
+        try:
+            cell, resources = super().preprocess_cell(cell, resources, index)
+        finally:
+            cell.source = full_source
+        if hint:
+            cell.outputs = [new_output("stream", name="stdout",
+                                       text=f"[NOT RUN] this answer was not run when grading: {hint}\n")]
+        return cell, resources
+
     # -- the kernel side, reached with requests made of names and plain data only
-    def _send(self, request):
+    def _install_probe(self):
         if not self._installed:
             self._installed = True
             self._run_quietly(install_code())
+
+    def _send(self, request):
+        self._install_probe()
         answer = self._run_quietly(request_code(request))
         if not isinstance(answer, dict):
             return {"raised": "the kernel gave no answer (was the probe replaced?)"}
@@ -147,16 +191,22 @@ def course_secret(path):
 
 
 def answer_sources(nb):
-    """Source of each answer cell, by every name it defines at top level."""
+    """Source of each answer cell, by every name it defines."""
     return {name: cell.source for cell in nb.cells
             if cell.cell_type == "code" and utils.is_solution(cell)
-            for name in top_level_names(cell.source)}
+            for name in cell_level_names(cell.source)}
 
 
 def editable_sources(nb):
-    """Sources of the code cells a student can change: answer cells and cells they added."""
-    return [cell.source for cell in nb.cells if cell.cell_type == "code" and (
-        utils.is_solution(cell) or not cell.metadata.get("nbgrader"))]
+    """Sources of the code cells that run and that a student can change: the answer cells."""
+    return [cell.source for cell in nb.cells if cell.cell_type == "code" and utils.is_solution(cell)]
+
+
+def release_names(nb):
+    """Names the release's own code cells bind (the visible part of test cells included)."""
+    return set().union(*(cell_level_names(split_hidden(cell.source)[0]) for cell in nb.cells
+                         if cell.cell_type == "code" and not utils.is_solution(cell)
+                         and (utils.is_locked(cell) or utils.is_grade(cell))))
 
 
 def as_text(output):

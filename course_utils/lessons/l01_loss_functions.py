@@ -57,6 +57,10 @@ def log_probability_model_problem(outputs, leaf_kinds, last_dim) -> str | None:
                 f"{tuple(outputs.shape)}")
     if leaf_kinds and head_dim_problem(leaf_kinds[-1], last_dim):
         return head_dim_problem(leaf_kinds[-1], last_dim)
+    if len(leaf_kinds) >= 2 and leaf_kinds[-1] == "LogSoftmax" and \
+            leaf_kinds[-2] in ("Softmax", "Sigmoid", "LogSoftmax"):
+        return (f"remove the {leaf_kinds[-2]} before the LogSoftmax: the class scores would be squashed "
+                "twice (the softmax applied twice), so no probability could come near 1")
     hint = diagnose_log_probabilities(outputs)
     if hint:
         return hint

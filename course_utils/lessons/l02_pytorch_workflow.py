@@ -256,3 +256,41 @@ def runs_problem(run, seed, epochs, final_test_loss):
     _, other = run(seed + 1)
     return shuffle_problem(again["train_loss"] == history["train_loss"],
                            other["train_loss"] != history["train_loss"])
+
+
+# -- exercise 9: the ReLU network ------------------------------------------------------------------
+
+RELU_PROBE = torch.linspace(-3.0, 3.0, 13)
+PASS_THROUGH = ("Dropout", "Flatten", "Identity")
+
+
+def relu_layers_problem(activations, n_hidden):
+    """A hint when the network's activation layers do not compute ReLU, else None.
+
+    ``activations``: (type name, its output for :data:`RELU_PROBE` or None) of every leaf module
+    without parameters, in order; what each computes decides, not its name."""
+    relus = 0
+    for kind, output in activations:
+        if output is not None and torch.allclose(torch.as_tensor(output).float(), torch.relu(RELU_PROBE)):
+            relus += 1
+        elif kind not in PASS_THROUGH:
+            return (f"{kind} does not compute ReLU: this exercise asks for nn.ReLU() after every "
+                    "hidden nn.Linear")
+    if relus < n_hidden:
+        return f"put an nn.ReLU() after every hidden nn.Linear (found {relus} for {n_hidden} hidden layers)"
+    return None
+
+
+def module_activations(model):
+    """(type name, output for :data:`RELU_PROBE` or None) of ``model``'s leaf modules without
+    parameters (see :func:`relu_layers_problem`)."""
+    found = []
+    for module in model.modules():
+        if list(module.children()) or list(module.parameters(recurse=False)):
+            continue
+        try:
+            with torch.no_grad():
+                found.append((type(module).__name__, module(RELU_PROBE.clone())))
+        except Exception:  # noqa: BLE001 - a module that cannot take a 1-D tensor computes no ReLU
+            found.append((type(module).__name__, None))
+    return found

@@ -45,6 +45,57 @@ def load_lesson_mnist():
     return data
 
 
+# Behaviour both the self-checks and the grader judge (the grader on values from the kernel).
+
+def unused_layers_problem(layers):
+    """A hint when a layer with weights never reaches the output, else None.
+
+    ``layers``: (name, type name, reached) for each leaf layer with a weight, where ``reached``
+    says whether a backward pass from the outputs gave that weight a nonzero gradient."""
+    unused = [f"{name} ({kind})" for name, kind, reached in layers if not reached]
+    if unused:
+        return (f"{', '.join(unused)} never reach{'es' if len(unused) == 1 else ''} the output: "
+                "forward must pass the images through every layer the network defines")
+    return None
+
+
+def reach_weights(shape):
+    """Unequal weights for the outputs whose gradients :func:`layer_reach` follows (a plain sum
+    of softmax rows is constant: it would reach nothing)."""
+    shape = tuple(int(n) for n in shape)
+    return torch.linspace(1.0, 2.0, math.prod(shape)).reshape(shape)
+
+
+def layer_reach(model, images):
+    """(name, type name, reached) for each leaf layer of ``model`` with a weight (see
+    :func:`unused_layers_problem`)."""
+    model.zero_grad(set_to_none=True)
+    outputs = model(images)
+    (outputs * reach_weights(outputs.shape)).sum().backward()
+    return [(name, type(module).__name__, module.weight.grad is not None and bool(module.weight.grad.abs().sum() > 0))
+            for name, module in model.named_modules()
+            if not list(module.children()) and isinstance(getattr(module, "weight", None), torch.Tensor)]
+
+
+def affine_problem(first, second, mixed, weight):
+    """A hint when the network's outputs are an affine function of its inputs (no nonlinearity
+    at work), else None: ``mixed`` = f(weight * x1 + (1 - weight) * x2), ``first`` = f(x1),
+    ``second`` = f(x2)."""
+    if torch.allclose(mixed.float(), weight * first.float() + (1 - weight) * second.float(), rtol=1e-4, atol=1e-5):
+        return ("the network computes an affine map of its input (mixing two images mixes the outputs "
+                "the same way): put nn.ReLU() after each hidden layer")
+    return None
+
+
+def behaviour_problem(model, images):
+    """The behaviour checks of a classifier in evaluation mode: no affine map, every layer used."""
+    model.eval()
+    with torch.no_grad():
+        first, second = model(images[:1]), model(images[1:2])
+        mixed = model(0.3 * images[:1] + 0.7 * images[1:2])
+    return affine_problem(first, second, mixed, 0.3) or unused_layers_problem(layer_reach(model, images))
+
+
 # The self-check of exercise 2 (ImageMLP); the grader has its own copy.
 
 MLP_LAYERS = [(784, 512), (512, 512), (512, 10)]
@@ -91,6 +142,9 @@ def image_mlp_hint(make_model, images, seed=0):
     if torch.allclose(out.exp().sum(dim=1), torch.ones(n), atol=1e-4) or \
             torch.allclose(out.sum(dim=1), torch.ones(n), atol=1e-4):
         return "the outputs look like probabilities: return raw logits, CrossEntropyLoss applies the softmax itself"
+    problem = behaviour_problem(model, images)
+    if problem:
+        return problem
     model.train()
     with torch.no_grad():
         if torch.equal(model(images), out):

@@ -208,6 +208,47 @@ def changed_fraction(a, b):
     return float(np.mean(np.any(a[top:] != b[top:], axis=-1)))
 
 
+def region_samples(image_shape, bounds, xlim, ylim, X, n=24, margin_px=8):
+    """Places in the plot area away from the drawn points, where the picture shows only the
+    decision regions: (points in data coordinates (m, 2), pixel rows, pixel columns).
+
+    ``bounds``: the axes' position (left, bottom, width, height) as fractions of the figure;
+    ``xlim``, ``ylim``: its data limits; ``X``: the points the frame draws."""
+    height, width = image_shape[:2]
+    left, bottom, w, h = (float(b) for b in bounds)
+    (x0, x1), (y0, y1) = (float(v) for v in xlim), (float(v) for v in ylim)
+    fx, fy = (a.ravel() for a in np.meshgrid(np.linspace(0.06, 0.94, n), np.linspace(0.06, 0.94, n)))
+    cols, rows = (left + fx * w) * width, (1 - (bottom + fy * h)) * height
+    X = np.asarray(X, dtype=float)
+    point_cols = (left + (X[:, 0] - x0) / (x1 - x0) * w) * width
+    point_rows = (1 - (bottom + (X[:, 1] - y0) / (y1 - y0) * h)) * height
+    distance = np.hypot(cols[:, None] - point_cols[None], rows[:, None] - point_rows[None]).min(axis=1)
+    keep = distance > margin_px
+    points = np.column_stack([x0 + fx * (x1 - x0), y0 + fy * (y1 - y0)])[keep]
+    return points, rows[keep].astype(int).clip(0, height - 1), cols[keep].astype(int).clip(0, width - 1)
+
+
+def regions_problem(colors, predictions):
+    """A hint when the colors of the plane do not follow the model's predictions, else None.
+
+    ``colors``: (m, 3) pixel colors at :func:`region_samples`; ``predictions``: the model's
+    class at the same places. Each class must have its own color: a pixel's color is nearest
+    to the mean color of its own predicted class (for 90% of them), and the means differ."""
+    colors, predictions = np.asarray(colors, dtype=float), np.asarray(predictions)
+    classes = [c for c in np.unique(predictions) if np.sum(predictions == c) >= 5]
+    if len(classes) < 2:
+        return None  # the model predicts one class here: nothing to tell apart
+    means = np.stack([colors[predictions == c].mean(axis=0) for c in classes])
+    nearest = np.asarray(classes)[np.argmin(np.linalg.norm(colors[:, None] - means[None], axis=2), axis=1)]
+    shown = np.isin(predictions, classes)
+    agree = float(np.mean(nearest[shown] == predictions[shown]))
+    separation = min(np.linalg.norm(a - b) for i, a in enumerate(means) for b in means[i + 1:])
+    if separation < 10 or agree < 0.9:
+        return ("the colors of the plane do not follow the model's predictions: color every grid "
+                "point by the class model.predict gives there (ax.contourf over np.meshgrid)")
+    return None
+
+
 def check_frame(result, model, feature_names):
     """Self-check of one make_frame answer (None when it is fine)."""
     if not (isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], Figure)):
@@ -218,6 +259,15 @@ def check_frame(result, model, feature_names):
         return "the figure has no axes: draw the regions and points into ax from plt.subplots()"
     width, height = fig.canvas.get_width_height()
     return frame_problem(image, figure_texts(fig), (height, width), model.alpha, feature_names)
+
+
+def check_regions(result, model, X):
+    """A hint when a frame's regions are not the model's predictions, else None. The self-check
+    calls it on local objects, the grader on the kernel's (the figure and the model stay there)."""
+    image, fig = result
+    ax = fig.axes[0]
+    points, rows, cols = region_samples(image.shape, ax.get_position().bounds, ax.get_xlim(), ax.get_ylim(), X)
+    return regions_problem(image[rows, cols], model.predict(points))
 
 
 # -- exercise 3: the GIF --------------------------------------------------------------------------------

@@ -94,7 +94,7 @@ MISTAKES = [
             "    return nn.Sequential(*model.children(), nn.LogSoftmax(dim=1))\n"
         ),
         "score": 9,
-        "hint": "remove the ReLU before the LogSoftmax",
+        "hint": "before the LogSoftmax",  # the Softmax or the ReLU the model ended in
         "self_check": "remove the ReLU before the LogSoftmax",
     },
     {   # integer one-hot rows: KLDivLoss needs float target probabilities
@@ -153,5 +153,20 @@ MISTAKES = [
         "score": 9,
         "hint": "delivery: a few wildly wrong records must not dominate",
         "self_check": "delivery: a few wildly wrong records must not dominate",
+    },
+    {   # a library neighbour of L1: smooth L1 with beta=0 is L1 (allow-list, issue 21)
+        "cell": "ex1-l1-loss",
+        "source": ("def l1_loss(predictions, targets):\n" + _SHAPE_CHECK
+                   + "    return F.smooth_l1_loss(predictions, targets, beta=0)\n"),
+        "score": 10,
+        "hint": "`smooth_l1_loss` is not one of the operations this exercise allows",
+        "self_check": "`smooth_l1_loss` is not one of the operations this exercise allows",
+    },
+    {   # a right answer whose cell also hooks into the kernel: the cell does not run (issue 21)
+        "cell": "ex5-choose-loss",
+        "source": "get_ipython().events.register('pre_run_cell', lambda *args: None)\n" + _choices(),
+        "score": 9,
+        "hint": "`get_ipython` reaches names through strings or the interpreter",
+        "self_check": "`get_ipython` reaches names through strings or the interpreter",
     },
 ]

@@ -33,12 +33,7 @@ PARTIAL = {
             "        return self.net(x)\n"
         ),
     },
-    "score": 2,
-    "self_check_disagrees": {
-        "ex4-cnn-tests": "the self-check checks shapes and a training step; only the grader trains "
-                         "the CNN long enough to see that it cannot learn",
-        "ex4-cnn-trained-tests": "the same: the accuracy target is measured by the grader alone",
-    },
+    "score": 2,  # the CNN computes an affine map: the self-check and both CNN tests say so
 }
 
 MISTAKES = [
@@ -191,5 +186,39 @@ MISTAKES = [
         "score": 6,  # both CNN tests refuse it
         "hint": "do not import from course_utils",
         "self_check": "do not import from course_utils",
+    },
+    {   # two convolutions that forward never uses: an MLP inside a CNN class (issue 21)
+        "cell": "ex4-cnn",
+        "source": (
+            "class CNN(nn.Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.conv1 = nn.Conv2d(1, 16, 3, padding=1)\n"
+            "        self.conv2 = nn.Conv2d(16, 32, 3, padding=1)\n"
+            "        self.mlp = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))\n"
+            "\n"
+            "    def forward(self, x):\n"
+            "        return self.mlp(x)\n"
+        ),
+        "score": 6,  # both CNN tests see the unused convolutions
+        "hint": "conv1 (Conv2d), conv2 (Conv2d) never reach the output",
+        "self_check": "conv1 (Conv2d), conv2 (Conv2d) never reach the output",
+    },
+    {   # no nonlinearity at all: three Linear layers compute one affine map (issue 21)
+        "cell": "ex2-image-mlp",
+        "source": (
+            "class ImageMLP(nn.Module):\n"
+            "    def __init__(self):\n"
+            "        super().__init__()\n"
+            "        self.layers = nn.Sequential(\n"
+            "            nn.Flatten(), nn.Linear(784, 512), nn.Dropout(0.2),\n"
+            "            nn.Linear(512, 512), nn.Dropout(0.2), nn.Linear(512, 10))\n"
+            "\n"
+            "    def forward(self, x):\n"
+            "        return self.layers(x)\n"
+        ),
+        "score": 10,
+        "hint": "the network computes an affine map of its input",
+        "self_check": "the network computes an affine map of its input",
     },
 ]

@@ -84,8 +84,16 @@ MISTAKES = [
         "cell": "ex2-make-frame",
         "source": _frame(regions=""),
         "score": 5,
-        "hint": "color the plane by model.predict over a grid",
-        "self_check": "color the plane by model.predict over a grid",
+        "hint": "the colors of the plane do not follow the model's predictions",
+        "self_check": "the colors of the plane do not follow the model's predictions",
+    },
+    {   # a background that changes with alpha, not with the model's predictions (issue 21)
+        "cell": "ex2-make-frame",
+        "source": _frame(regions=("    ax.set_facecolor(plt.cm.viridis(min(1.0, max(0.0, "
+                                  "np.log10(model.alpha) / 8 + 0.5))))\n")),
+        "score": 5,
+        "hint": "the colors of the plane do not follow the model's predictions",
+        "self_check": "the colors of the plane do not follow the model's predictions",
     },
     {   # returns the image without the figure
         "cell": "ex2-make-frame",
