@@ -23,8 +23,9 @@ LIBRARIES = frozenset({
 PLAIN_BUILTINS = frozenset({
     "len", "range", "int", "float", "bool", "str", "list", "tuple", "dict", "set", "zip",
     "enumerate", "min", "max", "abs", "sum", "round", "isinstance", "print", "sorted", "reversed",
-    "any", "all", "super", "ValueError", "TypeError", "None", "True", "False", "self",
-})
+    "any", "all", "super", "None", "True", "False", "self",
+}) | {name for name, value in vars(builtins).items()  # raising an error is plain Python too
+      if isinstance(value, type) and issubclass(value, BaseException)}
 
 
 def top_level_names(source):

@@ -578,7 +578,7 @@ def attacked_real_lesson(tmp_path_factory):
             f"import os\nfor p in ({str(course.db_path)!r}, {str(REPO_ROOT / 'notebooks')!r}):\n"
             f"    print(p, os.path.exists(p))\n"
             f"try:\n    open({str(lib / 'planted.py')!r}, 'w')\nexcept OSError as e:\n    print(type(e).__name__)\n")),
-            "full"),
+            5),  # the code ran and reached nothing; the exercise's own-code check refuses `import os` (3 points)
     }
     results = {}
     for student, (nb, score) in attacks.items():

@@ -92,3 +92,11 @@ def test_the_hint_lists_what_the_exercise_allows():
     hint = borrowed_code(_loss("l1_loss", "    return F.smooth_l1_loss(predictions, targets, beta=0)\n"),
                          "l1_loss")
     assert "abs, mean, sum" in hint and "course_utils.by_hand.BASICS" in hint
+
+
+def test_the_unanswered_stub_and_raised_errors_are_plain_python():
+    """The release's stub must give [TODO], not an allow-list hint; raising is always allowed."""
+    assert borrowed_code("def l1_loss(predictions, targets):\n    raise NotImplementedError()\n",
+                         "l1_loss") is None
+    assert borrowed_code(_loss("l1_loss", "    if predictions.numel() == 0:\n        raise RuntimeError('empty')\n"
+                                          "    return (predictions - targets).abs().mean()\n"), "l1_loss") is None

@@ -67,17 +67,18 @@ def release(course, lessons, check=True, say=print, exchange=None):
                            f" unanswered {unanswered.score:g}/{unanswered.auto_max:g})")
             generate_assignment(course, lesson)
             say(f"  {lesson}: released {course.release_notebook(lesson).relative_to(course.root)}{summary}")
-            if exchange is not None:
-                from autograder.exchange.folders import publish
-
-                publish(course, lesson, exchange)
         except InstructorError as error:
             say(f"  {lesson}: NOT RELEASED - {error}")
             failed.append(lesson)
+            continue
         except KeyboardInterrupt:
             for skipped in lessons[number:]:
                 say(f"  {skipped}: NOT RELEASED - interrupted before its check finished")
             return failed + lessons[number:]
+        if exchange is not None:  # an exchange that cannot be trusted stops the whole command
+            from autograder.exchange.folders import publish
+
+            publish(course, lesson, exchange)
     return failed
 
 
