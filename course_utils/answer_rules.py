@@ -94,13 +94,14 @@ def bound_names(tree) -> set:
     return names
 
 
-def cell_level_names(source: str) -> set:
+def cell_level_names(source: str, guess_broken: bool = True) -> set:
     """Names a cell binds outside its functions and classes (also inside ``with``, ``if``,
-    ``for`` blocks): what it leaves in the notebook's namespace."""
+    ``for`` blocks): what it leaves in the notebook's namespace. For a cell that is not valid
+    Python: the names of its ``def`` and ``class`` lines (``guess_broken``), else none."""
     try:
         tree = ast.parse(runnable_answer(source))
     except SyntaxError:
-        return set(re.findall(r"^(?:def|class)\s+(\w+)", source, re.M))
+        return set(re.findall(r"^(?:def|class)\s+(\w+)", source, re.M)) if guess_broken else set()
     names, stack = set(), list(tree.body)
     while stack:
         node = stack.pop()

@@ -10,7 +10,7 @@ tests), so both give the same verdict.
 import ast
 import builtins
 
-from .answer_rules import answer_problem, bound_names, runnable_answer
+from .answer_rules import answer_problem, bound_names, cell_level_names, runnable_answer
 from .by_hand import BASICS, BY_HAND
 
 # Names an answer may use without defining them: the libraries the lessons import.
@@ -29,22 +29,9 @@ PLAIN_BUILTINS = frozenset({
 
 
 def top_level_names(source):
-    """Names a cell defines at top level (``def``, ``class``, ``name = ...``, imports)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return set()
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, (ast.Assign, ast.AnnAssign, ast.AugAssign)):
-            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
-            for target in targets:
-                names |= {n.id for n in ast.walk(target) if isinstance(n, ast.Name)}
-        elif isinstance(node, (ast.Import, ast.ImportFrom)):
-            names |= {(a.asname or a.name).split(".")[0] for a in node.names}
-    return names
+    """Names a cell defines (``def``, ``class``, ``name = ...``, imports; none when it is not
+    valid Python): :func:`course_utils.answer_rules.cell_level_names`."""
+    return cell_level_names(source, guess_broken=False)
 
 
 def operations_outside(tree, ops):
@@ -108,7 +95,7 @@ def redefined_elsewhere(cells, answer_source, name):
     """A hint when another answer cell binds ``name`` too, else None (``cells``: the answer
     cells' sources; cells a student adds never run when grading)."""
     for source in cells:
-        if source != answer_source and name in top_level_names(runnable_answer(source)):
+        if source != answer_source and name in top_level_names(source):
             return f"`{name}` is defined again in another cell: keep only the answer cell's `{name}`"
     return None
 
@@ -124,7 +111,7 @@ def diagnose_own_code(name, *, forbidden=(), allowed=(), ops=None):
     if shell is None:
         return None
     cells = [source for source in shell.history_manager.input_hist_raw[1:]
-             if name in top_level_names(runnable_answer(source))]
+             if name in top_level_names(source)]
     if not cells:
         return None
     return borrowed_code(cells[-1], name, forbidden=forbidden, allowed=allowed, ops=ops)

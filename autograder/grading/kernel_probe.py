@@ -14,6 +14,7 @@ grader imports it too, for :func:`encode` and :func:`decode`, so both sides shar
 import ast
 import base64
 import json
+import linecache
 import sys
 
 MIME = "application/x-course-probe+json"
@@ -189,8 +190,6 @@ def run_answer(source, release_names, run=True):
     own = {name: notebook[name] for name in release | _answer_names if name in notebook}
     own.update(__name__="__main__", __builtins__=notebook["__builtins__"])
     filename = f"<your answer {len(_answer_names)}-{hash(source) & 0xffffff:x}>"
-    import linecache
-
     linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)  # inspect reads it
     tree = ast.parse(source)
     last = tree.body.pop() if tree.body and isinstance(tree.body[-1], ast.Expr) else None

@@ -57,8 +57,6 @@ def import_flat_folder(course, folder, lesson, say=print):
     return sorted(imported)
 
 
-
-
 def _user_name(uid):
     try:
         return pwd.getpwuid(uid).pw_name
