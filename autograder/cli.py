@@ -221,6 +221,7 @@ def run_autograde(course, args):
         batch.append((lesson, todo))
     if not batch:
         return 0
+    print(f"grading in {course.grading_mode} mode (c.Autograder.grading_mode of the course)")
     report = grade_batch(course, batch, workers=workers, scheduler=scheduler, engine=args.engine,
                          force=args.force, retries=args.retries)
     for line in report.summary():

@@ -12,6 +12,10 @@ from traitlets.config.loader import PyFileConfigLoader
 AUTOGRADER_DIR = Path(__file__).resolve().parent
 REPO_ROOT = AUTOGRADER_DIR.parent
 LESSON_PATTERN = re.compile(r"^\d+-[A-Za-z0-9][A-Za-z0-9_-]*$")
+# How submissions are run when graded (c.Autograder.grading_mode): "quick" shrinks epochs and
+# samples (course_utils.settings.scaled), "full" runs the lessons as written.
+GRADING_MODES = ("quick", "full")
+DEFAULT_GRADING_MODE = "quick"
 
 
 class InstructorError(Exception):
@@ -83,14 +87,27 @@ class Course:
     limits: object = None
     gradebook_url: str | None = None
     answer_rules: bool = True  # off (c.ExecuteAndJudge.answer_rules) only to test the layers beneath
+    grading_mode: str = DEFAULT_GRADING_MODE  # c.Autograder.grading_mode: one of GRADING_MODES
+    mutant_trials: str | None = None  # the release check's plan (autograder/preprocessors/mutant_trials.py)
+    mutants_dir: Path | None = None  # the lessons' mutant catalogues (None: autograder/mutants)
 
     @classmethod
     def at(cls, root=None, source=None, timeout=None, sandbox=True, limits=None, db_url=None):
         root = Path(root or REPO_ROOT).resolve()
         source = Path(source).resolve() if source else root / "notebooks"
+        mode = root_config_value(root, "Autograder", "grading_mode") or DEFAULT_GRADING_MODE
+        if mode not in GRADING_MODES:
+            raise InstructorError(f"c.Autograder.grading_mode in {root / 'nbgrader_config.py'} is {mode!r}; "
+                                  f"use one of {', '.join(GRADING_MODES)}")
         return cls(root=root, source=source, timeout=timeout, sandbox=sandbox, limits=limits,
                    gradebook_url=db_url or root_config_value(root, "CourseDirectory", "db_url"),
-                   answer_rules=root_config_value(root, "ExecuteAndJudge", "answer_rules") is not False)
+                   answer_rules=root_config_value(root, "ExecuteAndJudge", "answer_rules") is not False,
+                   grading_mode=mode)
+
+    def kernel_settings(self):
+        """The environment the grading mode gives every kernel that grades a submission, whatever
+        the instructor's shell holds (course_utils.settings.is_quick reads it)."""
+        return {"COURSE_QUICK": "1" if self.grading_mode == "quick" else "0"}
 
     def require_sandbox(self):
         """Stop with one line saying what is missing when kernels cannot be sandboxed here."""
@@ -210,6 +227,14 @@ class Course:
         overrides.ExecuteAndJudge.secret_file = str(self.secret_file)
         overrides.ExecuteAndJudge.notes_dir = str(self.log_dir)
         overrides.ExecuteAndJudge.answer_rules = self.answer_rules
+        if self.mutant_trials:
+            from autograder.preprocessors.judge import ExecuteAndJudge
+            from autograder.preprocessors.mutant_trials import ExecuteJudgeAndTryMutants
+
+            overrides.ExecuteJudgeAndTryMutants.trials = self.mutant_trials
+            overrides.Autograde.autograde_preprocessors = [
+                ExecuteJudgeAndTryMutants if p is ExecuteAndJudge else p
+                for p in config.Autograde.autograde_preprocessors]
         overrides.RepairCellIdentity.notes_dir = str(self.log_dir)
         overrides.TruncateLongOutputs.notes_dir = str(self.log_dir)
         overrides.CheckedCollect.notes_dir = str(self.log_dir)

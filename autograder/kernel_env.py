@@ -5,6 +5,7 @@ computed with, how many threads each kernel gets when several run side by side, 
 their own for what matplotlib, IPython and Jupyter keep per user. They must be set before the
 libraries load, that is in the environment the kernels inherit.
 """
+import contextlib
 import os
 from pathlib import Path
 
@@ -87,3 +88,20 @@ def own_user_state(folder, environ=None) -> dict:
         path.mkdir(parents=True, exist_ok=True)
         chosen[variable] = environ[variable] = str(path)
     return chosen
+
+
+@contextlib.contextmanager
+def environment_set(values, environ=None):
+    """Set ``values`` in ``environ`` (default ``os.environ``) while the block runs, then put back
+    what was there."""
+    environ = os.environ if environ is None else environ
+    saved = {k: environ.get(k) for k in values}
+    environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                environ.pop(key, None)
+            else:
+                environ[key] = value

@@ -18,6 +18,7 @@ from autograder.grading.trusted_tests import (
     run_hidden_test,
     split_hidden,
 )
+from autograder.mutants import catalogue
 from course_utils.answer_rules import answer_problem, cell_level_names, runnable_answer
 from course_utils.own_code import top_level_names
 
@@ -29,7 +30,7 @@ def _grade_id(cell):
 
 
 class LessonHiddenTests:
-    """A lesson's answer cells, hidden tests and simulated students' spec.
+    """A lesson's answer cells, hidden tests, named mistakes and partial submission.
 
     ``setup``: what the answer cells use from the lesson's setup cell (the cell itself also
     seeds, picks a device and sets matplotlib and torch options, which would leak into other
@@ -46,7 +47,8 @@ class LessonHiddenTests:
                        if c.metadata.get("nbgrader", {}).get("grade")}
         self.judged = sorted(set(self.hidden) - set(skip))
         self.first_cell = code[0].source
-        self.spec = {}
+        self.mistakes = catalogue(lesson)[0]  # the lesson's named mistakes (autograder/mutants/)
+        self.spec = {}  # its partial submission (tests/student_sims/)
         sims = Path(__file__).parent / "student_sims" / f"{lesson}.py"
         exec(compile(sims.read_text(), str(sims), "exec"), self.spec)
         self.setup = setup

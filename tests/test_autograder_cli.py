@@ -26,8 +26,8 @@ def run_cli(course_dir, *args):
 def test_release_lms_import_autograde_feedback_export(tmp_path):
     result = run_cli(tmp_path, "release")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "00-fixture: released release/00-fixture/fixture.ipynb (reference 6/6, unanswered 0/6)" \
-        in result.stdout
+    assert "00-fixture: released release/00-fixture/fixture.ipynb (reference 6/6, unanswered 0/6, " \
+           "mutants killed 9/9)" in result.stdout
     course = Course.at(tmp_path, FIXTURES)
     downloads = tmp_path / "downloads"
     downloads.mkdir()

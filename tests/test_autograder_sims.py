@@ -1,11 +1,14 @@
 """Simulated students for every lesson: the fixture plus whatever lives in notebooks/.
 
-For each lesson: the reference solution gets full marks, the untouched release gets zero;
-with a spec in tests/student_sims/<lesson>.py also the partial submission gets its exact
-score and each common mistake its points plus its hint in the feedback. Feedback never
-shows a hidden test line. Format of the specs: tests/student_sims/README.md.
+For each lesson: the reference solution gets full marks, the untouched release gets zero, and
+with a spec in tests/student_sims/<lesson>.py the partial submission gets its exact score. The
+reference is graded with the release gate's mutant trials (autograder/mutants/): every mutant
+must lose points of its exercise, and each named mistake exactly its ``lost`` points, with its
+hint in a failing test's message and its self-check's [FAIL] line. Feedback never shows a hidden
+test line. Format of the specs: tests/student_sims/README.md.
 """
 import html
+import json
 import re
 from pathlib import Path
 
@@ -17,6 +20,7 @@ from autograder.course import REPO_ROOT, Course
 from autograder.grading.batch import autograde
 from autograder.instructor.feedback import feedback
 from autograder.instructor.release import release
+from autograder.mutants import CATALOGUES, catalogue, mutants_of
 from course_utils.own_code import top_level_names
 
 pytestmark = pytest.mark.slow
@@ -25,26 +29,26 @@ TESTS = Path(__file__).parent
 SIMS = TESTS / "student_sims"
 LESSON_ROOTS = {"00-fixture": TESTS / "fixtures" / "notebooks"}
 LESSON_ROOTS.update({lesson: REPO_ROOT / "notebooks" for lesson in Course.at(REPO_ROOT).lessons()})
+MUTANT_DIRS = {"00-fixture": TESTS / "fixtures" / "mutants"}
+
+
+def _mutants_dir(lesson):
+    return MUTANT_DIRS.get(lesson, CATALOGUES)
 
 
 def _cases(lesson):
-    spec_file = SIMS / f"{lesson}.py"
-    cases = ["sim-reference", "sim-unanswered"]
-    if spec_file.exists():
-        try:
-            spec = sim.load_spec(spec_file)
-        except Exception:  # noqa: BLE001 - reported by test_spec_files_are_well_formed
-            return cases
-        cases += ["sim-partial"] + [f"sim-mistake-{n}" for n in range(1, len(spec["MISTAKES"]) + 1)]
-    return cases
+    return ["sim-reference", "sim-unanswered"] + (["sim-partial"] if (SIMS / f"{lesson}.py").exists() else [])
 
 
 PARAMS = [(lesson, case) for lesson in sorted(LESSON_ROOTS) for case in _cases(lesson)]
+MISTAKE_PARAMS = [(lesson, number) for lesson in sorted(LESSON_ROOTS)
+                  for number in range(1, len(catalogue(lesson, _mutants_dir(lesson))[0]) + 1)]
 
 
 @pytest.fixture(scope="module")
 def graded_lessons(tmp_path_factory):
-    """Lazily grade each lesson's simulated students once: {lesson: (course, expected, outcomes)}."""
+    """Lazily grade each lesson's simulated students once, the reference with every mutant of
+    the lesson tried on its exercise: {lesson: (course, expected, outcomes, mutant results)}."""
     cache = {}
 
     def grade(lesson):
@@ -57,9 +61,18 @@ def graded_lessons(tmp_path_factory):
             spec_file = SIMS / f"{lesson}.py"
             spec = sim.load_spec(spec_file) if spec_file.exists() else None
             expected = sim.simulated_students(course, lesson, spec)
-            outcomes, _ = autograde(course, lesson, workers=2, say=lambda line: None)
+            plan, results = root / "mutants.json", root / "mutant-results.json"
+            plan.write_text(json.dumps({"student": "sim-reference", "results": str(results),
+                                        "mutants": mutants_of(course.source_notebook(lesson), lesson,
+                                                              _mutants_dir(lesson))}))
+            course.mutant_trials = str(plan)
+            outcomes, _ = autograde(course, lesson, ["sim-reference"], say=lambda line: None)
+            course.mutant_trials = None
+            others, _ = autograde(course, lesson, [s for s in expected if s != "sim-reference"], workers=2,
+                                  say=lambda line: None)
             feedback(course, [lesson], say=lambda line: None)
-            cache[lesson] = (course, expected, {o.student: o for o in outcomes})
+            cache[lesson] = (course, expected, {o.student: o for o in outcomes + others},
+                             json.loads(results.read_text()))
         return cache[lesson]
 
     return grade
@@ -98,25 +111,57 @@ def _printed_lines(notebook_path):
 
 @pytest.mark.parametrize("lesson,case", PARAMS, ids=[f"{lesson}::{c}" for lesson, c in PARAMS])
 def test_simulated_student(graded_lessons, lesson, case):
-    course, expected, outcomes = graded_lessons(lesson)
+    course, expected, outcomes, _ = graded_lessons(lesson)
     outcome = outcomes[case]
-    score, hint, self_check_line = expected[case]
     assert outcome.problem is None, outcome.line()
     assert outcome.auto_max > 0
-    if score is None:
-        assert outcome.score == outcome.auto_max, outcome.line()
-    else:
-        assert outcome.score == score, outcome.line()
+    score = expected[case]
+    assert outcome.score == (outcome.auto_max if score is None else score), outcome.line()
     text = _feedback_text(course, case, lesson)
-    if hint:
-        assert hint in text, f"hint {hint!r} missing from the feedback of {case}"
-    if self_check_line:
-        printed = [line for line in _printed_lines(course.autograded_notebook(case, lesson))
-                   if line.startswith(("[FAIL]", "[TODO]"))]
-        assert any(line.startswith("[FAIL]") and self_check_line in line for line in printed), \
-            f"no self-check printed a [FAIL] line with {self_check_line!r} for {case}: {printed}"
     leaked = [line for line in _hidden_lines(course, lesson) if line in text]
     assert leaked == [], f"hidden test lines in the feedback of {case}: {leaked}"
+
+
+@pytest.mark.parametrize("lesson", sorted(LESSON_ROOTS))
+def test_the_release_gate_kills_every_mutant(graded_lessons, lesson):
+    """Every mutant of the lesson (its named mistakes, the generic mutations of each answer, the
+    answer written in an added cell) loses points of its own exercise."""
+    _, _, _, results = graded_lessons(lesson)
+    assert len(results) == len(mutants_of(LESSON_ROOTS[lesson] / lesson / next(
+        (LESSON_ROOTS[lesson] / lesson).glob("*.ipynb")).name, lesson, _mutants_dir(lesson)))
+    survivors = [f"{m['cell']}/{m['name']}: {m['intent']}" for m in results if not m["killed"]]
+    killed = len(results) - len(survivors)
+    print(f"{lesson}: mutants killed {killed}/{len(results)}")
+    assert survivors == [], f"{lesson}: mutants that keep their exercise's points: {survivors}"
+
+
+@pytest.mark.parametrize("lesson,number", MISTAKE_PARAMS,
+                         ids=[f"{lesson}::mistake-{n}" for lesson, n in MISTAKE_PARAMS])
+def test_each_named_mistake_costs_its_exercise_exactly(graded_lessons, lesson, number):
+    """A named mistake loses exactly its ``lost`` points, all of its own exercise, with its hint
+    in a failing test's message and its self-check's [FAIL] line."""
+    _, _, _, results = graded_lessons(lesson)
+    mistake = catalogue(lesson, _mutants_dir(lesson))[0][number - 1]
+    result = next(m for m in results if m["name"] == f"mistake-{number}")
+    assert result["killed"], f"{mistake['intent']}: kept its points"
+    assert sum(result["lost"].values()) == mistake["lost"], (mistake["intent"], result["lost"])
+    if mistake.get("hint"):
+        assert any(mistake["hint"] in message for message in result["messages"]), \
+            f"hint {mistake['hint']!r} not in {result['messages']}"
+    if mistake.get("self_check"):
+        assert any(line.startswith("[FAIL]") and mistake["self_check"] in line for line in result["checks"]), \
+            f"no [FAIL] line with {mistake['self_check']!r}: {result['checks']}"
+
+
+@pytest.mark.parametrize("lesson", sorted(LESSON_ROOTS))
+def test_self_checks_see_every_mutant_the_tests_kill(graded_lessons, lesson):
+    """Where a self-check runs between an answer and its tests, it fails each mutant the tests
+    kill (one verdict, shared by both), except where the catalogue says no self-check sees it."""
+    _, _, _, results = graded_lessons(lesson)
+    unseen = [f"{m['cell']}/{m['name']}: {m['checks']}" for m in results
+              if m["killed"] and m["checks"] and ("self_check" not in m or m["self_check"] is not None)
+              and not any(line.startswith(("[FAIL]", "[TODO]")) for line in m["checks"])]
+    assert unseen == [], f"{lesson}: the self-check said [PASS] to mutants the tests kill: {unseen}"
 
 
 @pytest.mark.parametrize("spec_file", sorted(SIMS.glob("*.py")), ids=lambda p: p.stem)
@@ -127,7 +172,6 @@ def test_spec_files_are_well_formed(spec_file):
     source = nbformat.read(str(Course.at(root.parent, root).source_notebook(spec_file.stem)), as_version=4)
     answers = set(sim.answer_cells(source))
     named = set(spec["PARTIAL"].get("solutions", [])) | set(spec["PARTIAL"].get("replace", {}))
-    named |= {mistake["cell"] for mistake in spec["MISTAKES"]}
     assert named <= answers, f"not answer cells: {sorted(named - answers)}"
 
 
@@ -214,34 +258,18 @@ def test_self_check_and_hidden_test_agree(graded_lessons, lesson, case):
     """Every self-check agrees with its hidden tests on every simulated student, except where
     the spec declares a disagreement (``self_check_disagrees``: {test cell: why}); a declared
     one must still occur, so that it is removed from the spec once it is fixed."""
-    course, expected, _ = graded_lessons(lesson)
+    course, _, _, _ = graded_lessons(lesson)
     declared = {}
     spec_file = SIMS / f"{lesson}.py"
-    if spec_file.exists() and case != "sim-reference" and case != "sim-unanswered":
-        spec = sim.load_spec(spec_file)
-        entry = spec["PARTIAL"] if case == "sim-partial" else spec["MISTAKES"][int(case.rsplit("-", 1)[1]) - 1]
-        declared = entry.get("self_check_disagrees", {})
-        if case.startswith("sim-mistake-") and entry["self_check"] is None:
-            declared = {**declared, **dict.fromkeys(
-                _cells_of_check(f"Exercise 0: {' '.join(top_level_names(entry['source']))}",
-                                _sources(course, lesson), top_level_names(entry["source"])),
-                "the spec says no self-check sees it")}
+    if spec_file.exists() and case == "sim-partial":
+        declared = sim.load_spec(spec_file)["PARTIAL"].get("self_check_disagrees", {})
     autograded = course.autograded_notebook(case, lesson)
     problems = self_check_disagreements(autograded, course.source_notebook(lesson), declared)
     assert problems == [], f"{case}: " + "; ".join(problems)
     seen = {g for line, verdict, cells, lost in self_check_verdicts(autograded, course.source_notebook(lesson))
             if verdict == "PASS" for g in lost}
-    for cell, why in spec_declared(declared):
+    for cell, why in declared.items():
         assert cell in seen, f"{case}: the declared disagreement on {cell} ({why}) no longer occurs"
-
-
-def spec_declared(declared):
-    return [(cell, why) for cell, why in declared.items() if why != "the spec says no self-check sees it"]
-
-
-def _sources(course, lesson):
-    return {g: text for g, (text, _) in _graded_cells(
-        nbformat.read(str(course.source_notebook(lesson)), as_version=4)).items()}
 
 
 def test_the_agreement_check_finds_a_disagreement(tmp_path):

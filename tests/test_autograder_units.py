@@ -156,8 +156,8 @@ def test_simulate_names_unknown_cells():
 
 def test_load_spec_rejects_malformed_specs(tmp_path):
     bad = tmp_path / "01-x.py"
-    bad.write_text("PARTIAL = {'score': 1}\nMISTAKES = [{'cell': 'a'}]\n")
-    with pytest.raises(ValueError, match="MISTAKES"):
+    bad.write_text("PARTIAL = {'solutions': ['a']}\n")
+    with pytest.raises(ValueError, match="PARTIAL must be a dict with 'solutions' and 'score'"):
         sim.load_spec(bad)
 
 

@@ -1,7 +1,7 @@
 """Every lesson's hidden tests, judged in this process by one harness (tests/hidden_harness.py):
 each graded cell has a hidden test that reads only the names the grader gives it; the reference
 answers pass every one for several seeds; the release's unanswered stubs fail every one; each
-simulated mistake of tests/student_sims/<lesson>.py fails its exercise's test with its hint.
+named mistake of autograder/mutants/<lesson>.py fails its exercise's test with its hint.
 Lesson-specific checks (exact scores, the helpers one mistake at a time) stay in
 tests/test_hidden_lNN.py."""
 import ast
@@ -60,15 +60,21 @@ def test_the_unanswered_release_fails_every_hidden_test(lesson):
     assert all("NotImplementedError" in message for message in failed.values()), failed
 
 
-@pytest.mark.parametrize("lesson, number", _lessons(lambda h: [(n,) for n in range(1, len(h.spec["MISTAKES"]) + 1)]))
-def test_each_simulated_mistake_fails_its_exercise_with_its_hint(lesson, number):
+@pytest.mark.parametrize("lesson, number", _lessons(lambda h: [(n,) for n in range(1, len(h.mistakes) + 1)]))
+def test_each_named_mistake_fails_its_exercise_with_its_hint(lesson, number):
+    """A named mistake fails its exercise's test with its hint; a test of another exercise that
+    fails too (one that calls this answer) names the exercise to fix."""
     harness = LESSONS[lesson]
-    mistake = harness.spec["MISTAKES"][number - 1]
+    mistake = harness.mistakes[number - 1]
     student = harness.student({mistake["cell"]: mistake["source"]})
     own = f"{mistake['cell']}-tests"
     tests = [own] if own in harness.hidden else \
         [t for t in harness.judged if t.startswith(mistake["cell"].split("-")[0] + "-")]  # ex1-*: one per function
     for seed in (0, 1):
         messages = [harness.judge_student(student, test_id, seed) for test_id in tests]
-        assert any(not v.passed and mistake["hint"] in v.message for v in messages), \
+        assert any(not v.passed and (mistake["hint"] or "") in v.message for v in messages), \
             (seed, [v.message for v in messages])
+    _, failed = harness.score(student, 0)
+    exercise = f"Exercise {mistake['cell'].split('-')[0][2:]}"
+    elsewhere = {t: m for t, m in failed.items() if t not in tests and exercise not in m}
+    assert elsewhere == {}, f"{mistake['intent']} costs other exercises without naming {exercise}: {elsewhere}"

@@ -102,56 +102,36 @@ def submit_text(course, student, lesson, text):
     return path
 
 
-# Per-lesson specs (tests/student_sims/<lesson>.py); the format is in tests/student_sims/README.md.
+# Per-lesson specs (tests/student_sims/<lesson>.py): the partial submission (tests/student_sims/README.md).
 
 def load_spec(path):
-    """The PARTIAL and MISTAKES of a student_sims spec file, checked for shape."""
+    """The PARTIAL of a student_sims spec file, checked for shape."""
     import importlib.util
 
     module_spec = importlib.util.spec_from_file_location(f"student_sims_{path.stem}", path)
     module = importlib.util.module_from_spec(module_spec)
     module_spec.loader.exec_module(module)
     partial = getattr(module, "PARTIAL", None)
-    mistakes = getattr(module, "MISTAKES", None)
     if not isinstance(partial, dict) or "score" not in partial:
         raise ValueError(f"{path}: PARTIAL must be a dict with 'solutions' and 'score'")
-    if not isinstance(mistakes, list) or not mistakes or not all(
-            isinstance(m, dict) and {"cell", "source", "score", "hint", "self_check"} <= set(m)
-            for m in mistakes):
-        raise ValueError(f"{path}: MISTAKES must be a non-empty list of dicts with "
-                         "'cell', 'source', 'score', 'hint' and 'self_check'")
-    return {"PARTIAL": partial, "MISTAKES": mistakes}
+    return {"PARTIAL": partial}
 
 
 def simulated_students(course, lesson, spec=None):
-    """Submit the simulated students of a lesson; returns {student: (score, hint, self-check)}
-    (hint and self-check line None when there is none to look for).
+    """Submit the simulated students of a lesson; returns {student: expected score}.
 
-    Always: ``sim-reference`` (every answer cell holds the reference solution, full marks)
-    and ``sim-unanswered`` (the release untouched, zero). With a spec: ``sim-partial`` and
-    one ``sim-mistake-<n>`` per entry of MISTAKES (all other answers correct).
-    """
+    Always: ``sim-reference`` (every answer cell holds the reference solution, full marks:
+    None) and ``sim-unanswered`` (the release untouched, zero). With a spec: ``sim-partial``.
+    The lesson's mistakes are judged one exercise at a time (autograder/mutants/)."""
     answers = reference_answers(course, lesson)
-    expected = {}
-
-    def full_marks():
-        return fill_with_solution(released(course, lesson), answers)
-
-    submit(course, "sim-reference", lesson, full_marks())
-    expected["sim-reference"] = (None, None, None)  # full marks: compared with the maximum
+    submit(course, "sim-reference", lesson, fill_with_solution(released(course, lesson), answers))
     submit(course, "sim-unanswered", lesson, released(course, lesson))
-    expected["sim-unanswered"] = (0.0, None, None)
-    if spec is None:
-        return expected
-    partial = spec["PARTIAL"]
-    nb = fill_with_solution(released(course, lesson), answers, partial.get("solutions", []))
-    for cell_id, source in partial.get("replace", {}).items():
-        replace_source(nb, cell_id, source)
-    submit(course, "sim-partial", lesson, nb)
-    expected["sim-partial"] = (float(partial["score"]), None, None)
-    for number, mistake in enumerate(spec["MISTAKES"], start=1):
-        nb = replace_source(full_marks(), mistake["cell"], mistake["source"])
-        submit(course, f"sim-mistake-{number}", lesson, nb)
-        expected[f"sim-mistake-{number}"] = (float(mistake["score"]), mistake["hint"],
-                                              mistake["self_check"])
+    expected = {"sim-reference": None, "sim-unanswered": 0.0}
+    if spec is not None:
+        partial = spec["PARTIAL"]
+        nb = fill_with_solution(released(course, lesson), answers, partial.get("solutions", []))
+        for cell_id, source in partial.get("replace", {}).items():
+            replace_source(nb, cell_id, source)
+        submit(course, "sim-partial", lesson, nb)
+        expected["sim-partial"] = float(partial["score"])
     return expected

@@ -130,6 +130,7 @@ def lesson_bundle(course, lesson, scratch):
         "timeout": int(config.Execute.timeout) if "timeout" in config.Execute else None,
         "sandbox": bool(course.sandbox),
         "answer_rules": bool(course.answer_rules),
+        "grading_mode": course.grading_mode,
         "limits": None if limits is None else
         (int(limits.memory_bytes), int(limits.max_processes), float(limits.submission_seconds),
          int(limits.disk_bytes), float(limits.cpu_cores)),

@@ -12,24 +12,11 @@ from pathlib import Path
 
 from autograder.cluster.shipping import read_tree, write_tree
 from autograder.course import Course
+from autograder.kernel_env import environment_set
 from autograder.sandbox.cgroups import reap_orphaned_sandboxes
 
 TOPIC = "autograder-attempts"  # one event per attempt, from which the client counts retries
 _ONE_AT_A_TIME = threading.Lock()  # os.environ and the kernels' settings are per process
-
-
-@contextlib.contextmanager
-def _environment(values):
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def _fast_folder():
@@ -75,7 +62,7 @@ def grade_submission(bundle, job):
         worker = get_worker()
         worker.log_event(TOPIC, {"batch": job["batch"], "key": job["key"],
                                  "worker": worker.address, "time": started})
-    with _ONE_AT_A_TIME, _environment(bundle["env"]):
+    with _ONE_AT_A_TIME, environment_set(bundle["env"]):
         reap_orphaned_sandboxes()  # what a worker of this machine killed earlier left (a listdir)
         _match_torch_threads()
         result = _grade_in_scratch(bundle, job)
@@ -105,7 +92,7 @@ def _grade_in_scratch(bundle, job):
         limits = SandboxLimits(*bundle["limits"]) if bundle["limits"] else None
         course = Course(root=root, source=root / "notebooks", timeout=bundle["timeout"],
                         sandbox=bundle["sandbox"], limits=limits,
-                        answer_rules=bundle.get("answer_rules", True))
+                        answer_rules=bundle.get("answer_rules", True), grading_mode=bundle["grading_mode"])
         clock = Clock()
         setup = time.perf_counter() - began
         success, error = run_nbgrader_autograde(course, lesson, student, db_url=f"sqlite:///{database}",

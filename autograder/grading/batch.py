@@ -187,7 +187,7 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
             problem = f"nbgrader failed: {error} (log in {course.log_dir})"
         outcome = read_outcome(course, job.lesson, job.student, problem)
         ledger.record(job.lesson, job.student, problem=outcome.problem, score=outcome.score,
-                      sha256=job.sha256)
+                      sha256=job.sha256, mode=course.grading_mode)
         phases = dict(phases or {})
         phases["recording"] = phases.get("recording", 0.0) + time.perf_counter() - began
         with lock:
@@ -251,7 +251,7 @@ def _unchanged(course, entries, job):
     """The kept Outcome of a submission graded before from this very notebook, else None."""
     entry = entries.get(job.lesson, {}).get(job.student)
     if not entry or entry.get("status") != "graded" or not job.sha256 \
-            or entry.get("sha256") != job.sha256 \
+            or entry.get("sha256") != job.sha256 or entry.get("mode") != course.grading_mode \
             or not course.autograded_notebook(job.student, job.lesson).exists():
         return None
     outcome = read_outcome(course, job.lesson, job.student)

@@ -35,14 +35,20 @@ class Ledger:
     def entry(self, lesson, student) -> dict | None:
         return self.read().get(lesson, {}).get(student)
 
-    def record(self, lesson, student, *, problem=None, score=None, sha256=None):
+    def record(self, lesson, student, *, problem=None, score=None, sha256=None, mode=None):
         data = self.read()
         data.setdefault(lesson, {})[student] = {
             "status": "not graded" if problem else "graded", "reason": problem or "",
-            "score": None if problem else score, "sha256": sha256}
+            "score": None if problem else score, "sha256": sha256, "mode": mode}
         tmp = self.path.with_suffix(".tmp")
         tmp.write_text(json.dumps(data, indent=1, sort_keys=True))
         os.replace(tmp, self.path)
+
+    def modes(self) -> dict:
+        """{(lesson, student): the grading mode of the latest grading} (None: graded before
+        modes were recorded)."""
+        return {(lesson, student): entry.get("mode")
+                for lesson, students in self.read().items() for student, entry in students.items()}
 
     def not_graded(self) -> dict:
         """{(lesson, student): reason} of the submissions whose latest grading failed."""

@@ -13,6 +13,7 @@ import time
 import nbformat
 
 from autograder.course import quiet_logger
+from autograder.kernel_env import environment_set
 from autograder.preprocessors.judge import ExecuteAndJudge
 
 EXCEPTION_LINE = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception|Exit|Interrupt)(: .*)?$")
@@ -115,7 +116,8 @@ def run_nbgrader_autograde(course, lesson, student, db_url=None, clock=None, rec
         app = Autograde(coursedir=coursedir, config=config, log=log)
         app.force = True
         app.create_student = True
-        result = capture_log(app)
+        with environment_set(course.kernel_settings()):  # the course's grading mode, not the shell's
+            result = capture_log(app)
         for handler in log.handlers:
             handler.flush()
         return result["success"], failure_reason(result.get("log", "") + result.get("error", ""))

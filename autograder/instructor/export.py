@@ -22,17 +22,19 @@ def export_csv(course, path=None):
     plugin.to = str(path)
     with Gradebook(course.db_url) as gb:
         plugin.export(gb)
-    _add_status_columns(path, Ledger(course.root).not_graded())
+    ledger = Ledger(course.root)
+    _add_status_columns(path, ledger.not_graded(), ledger.modes())
     return path
 
 
-def _add_status_columns(path, not_graded):
+def _add_status_columns(path, not_graded, modes):
     with open(path, newline="") as f:
         rows = list(csv.DictReader(f))
     if not rows:
         return
-    columns = list(rows[0]) + ["status", "reason"]
+    columns = list(rows[0]) + ["status", "reason", "grading_mode"]
     for row in rows:
+        row["grading_mode"] = modes.get((row["assignment"], row["student_id"])) or ""
         reason = not_graded.get((row["assignment"], row["student_id"]))
         row["status"], row["reason"] = ("not graded", reason) if reason is not None else ("graded", "")
         if reason is not None:

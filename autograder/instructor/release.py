@@ -1,16 +1,20 @@
 """Generate the student version of lessons, after checking that their tests work.
 
 The check runs the real pipeline in a scratch course: the source notebook (the reference
-solution) must get full marks and the unanswered release must get zero. nbgrader's own
-``validate`` is not used: it exits 0 even when validation fails and ignores hidden tests.
+solution) must get full marks, the unanswered release must get zero, and every mutant of the
+lesson (autograder/mutants/) must lose points of its exercise. nbgrader's own ``validate`` is not
+used: it exits 0 even when validation fails and ignores hidden tests.
 """
+import json
 import shutil
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from autograder.course import Course, InstructorError, quiet_logger
 from autograder.grading.batch import autograde
 from autograder.grading.outcome import broken_cells, failed_test_cells
+from autograder.mutants import CATALOGUES, CatalogueError, mutants_of
 from autograder.sandbox.bubblewrap import sandbox_unavailable
 
 
@@ -30,14 +34,39 @@ def generate_assignment(course, lesson):
             f"{lesson}: nbgrader generate_assignment failed: {_first_error(result)}")
 
 
-def check_lesson(course, lesson):
-    """Return (reference outcome, unanswered outcome, the reference's broken cells) from a
-    scratch course."""
+@dataclass
+class LessonCheck:
+    """What the release check found: the reference's and the unanswered release's outcomes, the
+    reference's cells that did not run, and what each mutant got (autograder.mutants)."""
+
+    reference: object
+    unanswered: object
+    broken: list
+    mutants: list = field(default_factory=list)
+
+    def survivors(self):
+        return [m for m in self.mutants if not m.get("killed")]
+
+    def mutation_score(self):
+        return f"{len(self.mutants) - len(self.survivors())}/{len(self.mutants)}"
+
+
+def check_lesson(course, lesson, mutants=True):
+    """Grade the reference (trying every mutant of the lesson on its exercise when ``mutants``)
+    and the unanswered release in a scratch course; returns a LessonCheck."""
+    try:
+        trials = mutants_of(course.source_notebook(lesson), lesson, course.mutants_dir or CATALOGUES) \
+            if mutants else []
+    except CatalogueError as error:
+        raise InstructorError(str(error)) from None
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
         root = Path(scratch)
         (root / "notebooks").symlink_to(course.source, target_is_directory=True)
+        plan, results = root / "mutants.json", root / "mutant-results.json"
+        plan.write_text(json.dumps({"student": "reference", "mutants": trials, "results": str(results)}))
         trial = Course(root=root, source=root / "notebooks", timeout=course.timeout,
-                       sandbox=course.sandbox and sandbox_unavailable() is None, limits=course.limits)
+                       sandbox=course.sandbox and sandbox_unavailable() is None, limits=course.limits,
+                       grading_mode=course.grading_mode, mutant_trials=str(plan) if trials else None)
         generate_assignment(trial, lesson)
         for student, notebook in (("reference", trial.source_notebook(lesson)),
                                   ("unanswered", trial.release_notebook(lesson))):
@@ -48,7 +77,10 @@ def check_lesson(course, lesson):
         autograded = trial.autograded_notebook("reference", lesson)
         broken = broken_cells(autograded) if autograded.exists() else ["it was not graded"]
         reference.notes += failed_test_cells(autograded) if autograded.exists() else []
-    return reference, unanswered, broken
+        tried = json.loads(results.read_text()) if results.exists() else []
+    if len(tried) < len(trials):  # the reference stopped before every exercise was tried
+        tried += [{**m, "killed": None, "error": "not tried"} for m in trials[len(tried):]]
+    return LessonCheck(reference, unanswered, broken, tried)
 
 
 def release(course, lessons, check=True, say=print, exchange=None):
@@ -61,10 +93,12 @@ def release(course, lessons, check=True, say=print, exchange=None):
         try:
             summary = ""
             if check:
-                reference, unanswered, broken = check_lesson(course, lesson)
-                _require_sound_tests(lesson, reference, unanswered, broken)
-                summary = (f" (reference {reference.score:g}/{reference.auto_max:g},"
-                           f" unanswered {unanswered.score:g}/{unanswered.auto_max:g})")
+                checked = check_lesson(course, lesson)
+                _require_sound_tests(lesson, checked.reference, checked.unanswered, checked.broken)
+                _require_killed_mutants(checked)
+                summary = (f" (reference {checked.reference.score:g}/{checked.reference.auto_max:g},"
+                           f" unanswered {checked.unanswered.score:g}/{checked.unanswered.auto_max:g},"
+                           f" mutants killed {checked.mutation_score()})")
             generate_assignment(course, lesson)
             say(f"  {lesson}: released {course.release_notebook(lesson).relative_to(course.root)}{summary}")
         except InstructorError as error:
@@ -80,6 +114,16 @@ def release(course, lessons, check=True, say=print, exchange=None):
 
             publish(course, lesson, exchange)
     return failed
+
+
+def _require_killed_mutants(checked):
+    survivors = checked.survivors()
+    if survivors:
+        listed = "; ".join(f"{m['cell']}: {m['intent']}" + (f" ({m['error']})" if m.get("error") else "")
+                           for m in survivors[:5])
+        more = f"; and {len(survivors) - 5} more" if len(survivors) > 5 else ""
+        raise InstructorError(f"{len(survivors)} of {len(checked.mutants)} mutants keep their exercise's "
+                              f"points (mutants killed {checked.mutation_score()}): {listed}{more}")
 
 
 def _require_sound_tests(lesson, reference, unanswered, broken=()):

@@ -75,7 +75,11 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
             box = self._sandboxed
             lines = (box.sandbox_notes + box.limits_hit()) if box is not None else []
             for line in lines + ([self.flooded] if self.flooded else []):
-                add_note(self.notes_dir, *self._where, line)
+                self.note(line)
+
+    def note(self, line):
+        """Add a line to this submission's notes (autograder.notes)."""
+        add_note(self.notes_dir, *self._where, line)
 
     def preprocess_cell(self, cell, resources, index):
         if self._sandboxed is None and hasattr(self.km, "limits_hit"):
@@ -89,6 +93,11 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
             return self._run_answer(cell, resources, index)
         if cell.cell_type != "code" or not utils.is_grade(cell) or self._died_in_cell is not None:
             return super().preprocess_cell(cell, resources, index)
+        return self.judge_test_cell(cell, resources, index)[:2]
+
+    def judge_test_cell(self, cell, resources, index):
+        """Run a test cell's visible part in the kernel and judge its hidden test here;
+        returns (cell, resources, the failing verdict's message or None when it passed)."""
         full_source = cell.source
         visible, hidden = split_hidden(full_source)
         cell.source = visible
@@ -97,7 +106,7 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
         finally:
             cell.source = full_source
         if self._died_in_cell is not None:
-            return cell, resources  # the kernel-died error fails this cell and the rest
+            return cell, resources, "the kernel died"  # the kernel-died error fails this cell and the rest
         if hidden is None:
             verdict_message = "this test cell has no hidden test: ask your instructor"
         else:
@@ -108,7 +117,7 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
         cell.outputs = [as_text(output) for output in cell.outputs]
         if verdict_message is not None:
             cell.outputs.append(error_output("AssertionError", verdict_message))
-        return cell, resources
+        return cell, resources, verdict_message
 
     def _run_answer(self, cell, resources, index):
         """Run an answer cell through the probe, or refuse it: then it is only recorded (the
@@ -117,7 +126,7 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
         if hint:
             self._refused.update(dict.fromkeys(cell_level_names(cell.source), hint))
             grade_id = cell.metadata.nbgrader.get("grade_id", str(index))
-            add_note(self.notes_dir, *self._where, f"answer {grade_id} not run: {hint}")
+            self.note(f"answer {grade_id} not run: {hint}")
         self._install_probe()
         full_source = cell.source
         cell.source = answer_code(runnable_answer(full_source), self._release, run=not hint)

@@ -10,24 +10,3 @@ PARTIAL = {
     "replace": {},
     "score": 4,
 }
-
-MISTAKES = [
-    {   # forgets to subtract the maximum: overflows for large scores
-        "cell": "softmax-answer",
-        "source": (
-            "def softmax(scores):\n"
-            "    exps = [math.exp(s) for s in scores]\n"
-            "    return [e / sum(exps) for e in exps]\n"
-        ),
-        "score": 3,
-        "hint": "subtract the maximum score before exponentiating",
-        "self_check": None,  # the fixture has no self-check cells; every lesson's mistakes do
-    },
-    {   # divides by zero on an empty list instead of raising ValueError
-        "cell": "mean-answer",
-        "source": "def mean(values):\n    return sum(values) / len(values)\n",
-        "score": 4,
-        "hint": "check for an empty list and raise ValueError",
-        "self_check": None,
-    },
-]
