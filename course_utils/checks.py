@@ -6,7 +6,9 @@ A self-check cell wraps its checks in :func:`self_check`::
         expect(one_hot(y, 3).shape == (len(y), 3), "return one row per sample, one column per class")
 
 It prints one line: ``[PASS] name``, ``[TODO] name: not attempted yet ...`` when the exercise still
-raises NotImplementedError, or ``[FAIL] name: <targeted hint>``. It never stops "Run All".
+raises NotImplementedError, or ``[FAIL] name: <targeted hint>``, also when the checks pass but the
+cell defining a name after the colon breaks the answer rules that grading applies. It never stops
+"Run All".
 The ``diagnose_*`` helpers return a hint for a common mistake, or None.
 
 A lesson cell that uses the result of an exercise runs inside :func:`builds_on`::
@@ -24,7 +26,7 @@ from contextlib import contextmanager
 import torch
 from torch import nn
 
-from .own_code import diagnose_own_code
+from .own_code import diagnose_answer_rules, diagnose_own_code
 from .training import check_batch
 
 NOT_ATTEMPTED = "not attempted yet: replace `raise NotImplementedError` with your code"
@@ -88,7 +90,8 @@ def self_check(name: str, on_error: str | None = None):
         advice = f" Hint: {on_error}" if on_error else ""
         print(f"[FAIL] {name}: your code raised {type(error).__name__}: {error}.{advice}")
     else:
-        print(f"[PASS] {name}")
+        problem = diagnose_answer_rules(name)
+        print(f"[FAIL] {name}: {problem}" if problem else f"[PASS] {name}")
 
 
 def _model_device(model):

@@ -9,6 +9,7 @@ tests), so both give the same verdict.
 """
 import ast
 import builtins
+import re
 
 from .answer_rules import answer_problem, bound_names, cell_level_names, runnable_answer
 from .by_hand import BASICS, BY_HAND
@@ -100,9 +101,20 @@ def redefined_elsewhere(cells, answer_source, name):
     return None
 
 
-def diagnose_own_code(name, *, forbidden=(), allowed=(), ops=None):
-    """Self-check version of :func:`borrowed_code`: on the last cell this kernel ran that
-    defines ``name`` (None outside IPython, where there is no cell to read)."""
+def _defines_with_def(source, name):
+    """Whether a cell defines ``name`` with ``def`` or ``class`` at its top level."""
+    try:
+        tree = ast.parse(runnable_answer(source))
+    except SyntaxError:
+        return False
+    return any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == name
+               for node in tree.body)
+
+
+def _cell_defining(name, with_def=False):
+    """The source of the last cell this kernel ran that defines ``name`` (``with_def``: with
+    ``def`` or ``class``); None outside IPython, where there is no cell to read, or when no cell
+    defines it."""
     try:
         from IPython import get_ipython
     except ImportError:
@@ -110,8 +122,25 @@ def diagnose_own_code(name, *, forbidden=(), allowed=(), ops=None):
     shell = get_ipython()
     if shell is None:
         return None
-    cells = [source for source in shell.history_manager.input_hist_raw[1:]
-             if name in top_level_names(source)]
-    if not cells:
-        return None
-    return borrowed_code(cells[-1], name, forbidden=forbidden, allowed=allowed, ops=ops)
+    cells = [source for source in shell.history_manager.input_hist_raw[1:] if name in top_level_names(source)
+             and (not with_def or _defines_with_def(source, name))]
+    return cells[-1] if cells else None
+
+
+def diagnose_own_code(name, *, forbidden=(), allowed=(), ops=None):
+    """Self-check version of :func:`borrowed_code`: on the last cell this kernel ran that
+    defines ``name``."""
+    cell = _cell_defining(name)
+    return None if cell is None else borrowed_code(cell, name, forbidden=forbidden, allowed=allowed, ops=ops)
+
+
+def diagnose_answer_rules(label):
+    """The answer rules' hint (:func:`course_utils.answer_rules.answer_problem`) for the cells
+    that write, with ``def`` or ``class``, the names a self-check's ``label`` names after its
+    colon ("Exercise 4: CNN"), or None: every self-check says what grading would refuse, whether
+    or not it checks more."""
+    for name in re.findall(r"[A-Za-z_]\w*", label.partition(":")[2]):
+        cell = _cell_defining(name, with_def=True)
+        if cell is not None and (problem := answer_problem(cell)):
+            return problem
+    return None

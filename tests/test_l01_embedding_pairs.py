@@ -9,7 +9,7 @@ import torch
 from torch import nn
 
 from course_utils import MLP, fit
-from course_utils.lessons.l01_loss_functions import (
+from course_utils.lessons.l01_pairs import (
     CosinePairLoss,
     PairEncoder,
     make_pairs,

@@ -90,12 +90,15 @@ def test_the_fixture_lesson_has_every_kind_of_mutant():
     assert "x * x" in added["added"] and "NotImplementedError" in added["source"]
 
 
-def test_an_exercise_spans_its_answer_to_its_last_test_cell():
+def test_an_exercise_spans_its_answers_to_its_last_test_cell():
     nb = nbformat.read(str(FIXTURES / LESSON / "fixture.ipynb"), as_version=4)
     index = {cell.metadata.get("nbgrader", {}).get("grade_id"): i for i, cell in enumerate(nb.cells)}
     assert exercise_spans(nb) == {index["square-tests"]: [index["square-answer"]],
                                   index["mean-tests"]: [index["mean-answer"]],
                                   index["softmax-tests"]: [index["softmax-answer"]]}
+    nb.cells.remove(sim.find_cell(nb, "square-tests"))  # square is then judged with mean's tests
+    index = {cell.metadata.get("nbgrader", {}).get("grade_id"): i for i, cell in enumerate(nb.cells)}
+    assert exercise_spans(nb)[index["mean-tests"]] == [index["square-answer"], index["mean-answer"]]
 
 
 @pytest.mark.slow

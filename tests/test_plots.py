@@ -37,8 +37,8 @@ def notebook_display(monkeypatch):
         shown.append(obj)
         return Handle() if display_id else None
 
-    monkeypatch.setattr(plots, "in_notebook", lambda: True)
-    monkeypatch.setattr(plots, "display", fake_display)
+    monkeypatch.setattr(plots.figures, "in_notebook", lambda: True)
+    monkeypatch.setattr(plots.figures, "display", fake_display)
     return types.SimpleNamespace(shown=shown, updates=updates)
 
 

@@ -30,10 +30,10 @@ def test_show_gif_embeds_the_file(tmp_path):
 
 def test_show_gif_displays_in_notebooks_only(tmp_path, monkeypatch, capsys):
     shown = []
-    monkeypatch.setattr(plots, "display", shown.append)
+    monkeypatch.setattr(plots.figures, "display", shown.append)
     path = write_gif(tmp_path / "a.gif")
     assert plots.show_gif(path) is None and shown == [] and capsys.readouterr().out == ""
-    monkeypatch.setattr(plots, "in_notebook", lambda: True)
+    monkeypatch.setattr(plots.figures, "in_notebook", lambda: True)
     plots.show_gif(path)
     assert len(shown) == 1 and shown[0].data == path.read_bytes()
 

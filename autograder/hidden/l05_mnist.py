@@ -3,9 +3,8 @@
 They run in the grader, next to the hidden tests, and reach the student's kernel only through
 ``student`` (autograder/grading/trusted_tests.py). The data is loaded here, by the grader
 (:func:`mnist`); the kernel only computes the student's outputs, and every judgment is made
-here. ``standardize_hint``, ``per_class_hint`` and ``cnn_hint`` are trusted copies of the
-notebook's self-check helpers of the same names (the notebook keeps its own for the
-self-checks); ``cnn_hint`` works on a CNN class that lives in the kernel.
+here. ``image_mlp_hint`` and ``cnn_hint`` give the verdicts of the self-checks' own functions
+(course_utils/lessons/l05_networks.py) on a class that lives in the kernel (:class:`KernelModel`).
 """
 import functools
 
@@ -13,13 +12,18 @@ import numpy as np
 import torch
 from sklearn.metrics import recall_score
 
-from autograder.grading.trusted_tests import StudentError, call_for_handle, kind
+from autograder.grading.trusted_tests import Remote, StudentError, call_for_handle, kind
 from autograder.hidden import kernel
 from autograder.hidden.kernel import named_leaf_modules
 from course_utils.datasets import MNIST_MEAN, MNIST_STD, load_mnist
-from course_utils.lessons.l05_mnist import affine_problem, reach_weights, unused_layers_problem
+from course_utils.lessons.l05_networks import (
+    affine_problem,
+    cnn_problem,
+    image_mlp_problem,
+    reach_weights,
+    unused_layers_problem,
+)
 
-CLASSIFIER_ENDINGS = ("Softmax", "LogSoftmax", "Sigmoid", "ReLU")
 BATCH = 1000  # test images per request: about 4 MB of float32 pixels
 
 
@@ -139,7 +143,7 @@ def standardize_inputs(rng):
             np.full((int(rng.integers(1, 5)), 28, 28), 255, np.uint8)]
 
 
-# -- exercise 2 ---------------------------------------------------------------------------------
+# -- exercise 3 ---------------------------------------------------------------------------------
 
 def per_class_hint(result, y_true, y_pred, n_classes):
     """A targeted hint for the usual per-class accuracy mistakes, or None."""
@@ -178,41 +182,77 @@ def labels_with_absent_classes(rng, n, n_classes, n_absent):
     return rng.permutation(labels)
 
 
-# -- exercise 3 ---------------------------------------------------------------------------------
+# -- exercises 2 and 4: the networks ---------------------------------------------------------
+
+class KernelModel:
+    """A model in the student's kernel as :mod:`course_utils.lessons.l05_networks` reads one: the
+    checks the self-checks run, asked of the kernel; the verdicts are the shared functions'."""
+
+    def __init__(self, kernel, model):
+        self.kernel, self.model = kernel, model
+        self.modules = [module for _, module in model.named_modules()] if isinstance(model, Remote) else []
+
+    def is_module(self):
+        return self.kernel.is_instance(self.model, "Module")
+
+    def _instances(self, class_name):
+        cls = getattr(self.kernel.nn, class_name)
+        found = self.kernel.builtins.map(self.kernel.builtins.isinstance, self.modules, [cls] * len(self.modules))
+        return [module for module, is_one in zip(self.modules, found) if is_one]
+
+    def count(self, class_name):
+        return len(self._instances(class_name))
+
+    def linear_shapes(self):
+        return [(int(m.in_features), int(m.out_features)) for m in self._instances("Linear")]
+
+    def dropout_rates(self):
+        return [float(m.p) for m in self._instances("Dropout")]
+
+    def n_parameters(self):
+        return self.kernel.n_parameters(self.model)
+
+    def last_layer_ending(self, kinds):
+        leaves = [module for _, module in named_leaf_modules(self.model)] or [self.model]
+        return kind(leaves[-1]) if self.kernel.is_instance(leaves[-1], *kinds) else None
+
+    def outputs(self, images, training=False):
+        self.model.train(training)
+        try:
+            return self.model(images)
+        except StudentError as error:
+            if isinstance(error, RuntimeError):
+                raise RuntimeError(_student_message(error)) from None
+            raise
+
+    def behaviour_problem(self, images):
+        self.model.eval()
+        first, second = self.model(images[:1]), self.model(images[1:2])
+        problem = affine_problem(first, second, self.model(0.3 * images[:1] + 0.7 * images[1:2]), 0.3)
+        return problem or unused_layers_problem(layer_reach(self.kernel, self.model, images))
+
 
 def cnn_hint(kernel, make_model, images, seed):
-    """A targeted hint for the usual mistakes in a CNN class that lives in the kernel, or None.
-
-    ``images``: a few standardized digits (a grader tensor of shape (n, 1, 28, 28))."""
+    """The self-check's verdict (:func:`course_utils.lessons.l05_networks.cnn_problem`) on a CNN
+    class that lives in the kernel. ``images``: a few standardized digits (n, 1, 28, 28)."""
     kernel.torch.manual_seed(seed)
-    model = make_model()
-    if not kernel.is_instance(model, "Module"):
-        return "CNN must be a subclass of nn.Module"
-    modules = [module for _, module in model.named_modules()]
-    n_conv = _count_instances(kernel, modules, "Conv2d")
-    if n_conv < 2:
-        return f"use at least two nn.Conv2d layers (found {n_conv})"
-    n_params = kernel.n_parameters(model)
-    if n_params >= 1_000_000:
-        return f"the network has {n_params:,} parameters; stay below 1,000,000"
-    model.eval()
-    outputs, problem = _forward(model, images, 1, "flatten the feature maps with nn.Flatten() and give "
-                                                  "the first Linear channels x height x width inputs")
-    return problem or _shape_problem(outputs[0], len(images)) or _logits_problem(kernel, model, outputs[0]) \
-        or kernel_behaviour_problem(kernel, model, images)
+    return cnn_problem(KernelModel(kernel, make_model()), images)
+
+
+def image_mlp_hint(kernel, make_model, images, seed):
+    """The self-check's verdict (:func:`course_utils.lessons.l05_networks.image_mlp_problem`) on an
+    ImageMLP class that lives in the kernel."""
+    kernel.torch.manual_seed(seed)
+    return image_mlp_problem(KernelModel(kernel, make_model()), images)
 
 
 def kernel_behaviour_problem(kernel, model, images):
-    """The lesson's behaviour checks (no affine map, every layer used) on a kernel model in
-    evaluation mode, with the verdicts of the self-checks' shared functions."""
-    model.eval()
-    first, second = model(images[:1]), model(images[1:2])
-    problem = affine_problem(first, second, model(0.3 * images[:1] + 0.7 * images[1:2]), 0.3)
-    return problem or unused_layers_problem(layer_reach(kernel, model, images))
+    """The lesson's behaviour checks (no affine map, every layer used) on a kernel model."""
+    return KernelModel(kernel, model).behaviour_problem(images)
 
 
 def layer_reach(kernel, model, images):
-    """:func:`course_utils.lessons.l05_mnist.layer_reach` for a kernel model: the backward pass
+    """:func:`course_utils.lessons.l05_networks.layer_reach` for a kernel model: the backward pass
     runs in the kernel, only the gradients' sizes come back."""
     model.zero_grad()
     outputs = call_for_handle(model, images)
@@ -227,54 +267,6 @@ def layer_reach(kernel, model, images):
     return reach
 
 
-def _forward(model, images, times, flatten_hint):
-    """The model's outputs for ``images``, ``times`` calls in evaluation mode, or the hint for the
-    error its forward pass raised: (outputs, None) or (None, hint)."""
-    try:
-        return [model(images) for _ in range(times)], None
-    except RuntimeError as error:
-        message = _student_message(error)
-        if "shapes cannot be multiplied" in message:
-            return None, f"a Linear layer got the wrong number of inputs ({message}): {flatten_hint}"
-        return None, f"the forward pass failed: {message}"
-
-
-def _shape_problem(out, n):
-    if kind(out) != "Tensor" or tuple(out.shape) != (n, 10):
-        return (f"for input ({n}, 1, 28, 28) the output must have shape ({n}, 10), "
-                f"got {tuple(getattr(out, 'shape', ()))}")
-    return None
-
-
-def _logits_problem(kernel, model, out):
-    """A hint when a kernel classifier ends in a softmax-like layer or returns probabilities."""
-    leaves = _leaf_modules(model)
-    if leaves and kernel.is_instance(leaves[-1], *CLASSIFIER_ENDINGS):
-        return (f"remove the final {kind(leaves[-1])}: the network must return raw logits, "
-                "CrossEntropyLoss applies the softmax itself")
-    out, n = out.float(), len(out)
-    if torch.allclose(out.exp().sum(dim=1), torch.ones(n), atol=1e-4) or \
-            torch.allclose(out.sum(dim=1), torch.ones(n), atol=1e-4):
-        return "the outputs look like probabilities: return raw logits, CrossEntropyLoss applies the softmax itself"
-    return None
-
-
-def _count_instances(kernel, modules, class_name):
-    """How many of these kernel modules are instances of ``torch.nn.<class_name>`` (one request)."""
-    cls = getattr(kernel.nn, class_name)
-    return sum(map(bool, kernel.builtins.map(kernel.builtins.isinstance, modules, [cls] * len(modules))))
-
-
-def _leaf_modules(model):
-    """A kernel model's modules that have no submodules, in the order of ``model.modules()``."""
-    named = list(model.named_modules())
-    if len(named) == 1:
-        return [named[0][1]]
-    names = [name for name, _ in named]
-    return [module for name, module in named
-            if name and not any(other.startswith(name + ".") for other in names)]
-
-
 def memorization_accuracy(kernel, make_model, images, labels, seed, steps=40, lr=1e-3):
     """Train a fresh kernel model full-batch on ``images`` for ``steps`` Adam steps with the
     kernel's ``course_utils.fit`` (one batch per epoch), then judge its outputs on the same
@@ -286,52 +278,3 @@ def memorization_accuracy(kernel, make_model, images, labels, seed, steps=40, lr
         model, (images, labels), loss_fn=kernel.nn.CrossEntropyLoss(), optimizer=optimizer,
         epochs=steps, batch_size=len(images), seed=seed, keep_best=False, progress=False, verbose=False)
     return accuracy(kernel.outputs(model, images), labels)
-
-
-# -- exercise 2 ---------------------------------------------------------------------------------
-
-MLP_LAYERS = [(784, 512), (512, 512), (512, 10)]
-
-
-def image_mlp_hint(kernel, make_model, images, seed):
-    """A targeted hint for the usual mistakes in an ImageMLP class that lives in the kernel, or
-    None. ``images``: a few standardized digits (a grader tensor of shape (n, 1, 28, 28))."""
-    kernel.torch.manual_seed(seed)
-    model = make_model()
-    if not kernel.is_instance(model, "Module"):
-        return "ImageMLP must be a subclass of nn.Module"
-    modules = [module for _, module in model.named_modules()]
-    linear = kernel.nn.Linear
-    layers = [(int(m.in_features), int(m.out_features)) for m, is_linear in
-              zip(modules, kernel.builtins.map(kernel.builtins.isinstance, modules, [linear] * len(modules)))
-              if is_linear]
-    if layers != MLP_LAYERS:
-        return (f"the Linear layers must be 784 -> 512 -> 512 -> 10, found "
-                f"{' -> '.join(str(n) for n in [layers[0][0]] + [o for _, o in layers]) if layers else 'none'}")
-    model.eval()
-    outputs, problem = _forward(model, images, 2, "flatten each image to 784 numbers with nn.Flatten() first")
-    if problem:
-        return problem
-    out, again = outputs
-    n = len(images)
-    problem = _shape_problem(out, n)
-    if problem:
-        return problem
-    if not torch.equal(out, again):
-        return ("after model.eval() the outputs still change from call to call: dropout is still "
-                "on. Use nn.Dropout(0.2) layers, which model.eval() switches off (F.dropout stays "
-                "on unless you pass training=self.training)")
-    dropouts = [float(m.p) for m, is_dropout in zip(modules, kernel.builtins.map(
-        kernel.builtins.isinstance, modules, [kernel.nn.Dropout] * len(modules))) if is_dropout]
-    if len(dropouts) < 2 or any(abs(p - 0.2) > 1e-9 for p in dropouts):
-        return f"put nn.Dropout(0.2) after each of the two hidden ReLUs (found dropout rates {dropouts})"
-    problem = _logits_problem(kernel, model, out)
-    if problem:
-        return problem
-    problem = kernel_behaviour_problem(kernel, model, images)
-    if problem:
-        return problem
-    model.train()
-    if torch.equal(model(images), out):
-        return "in training mode the outputs do not change: forward must pass through the dropout layers"
-    return None

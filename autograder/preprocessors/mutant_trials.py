@@ -27,19 +27,20 @@ CHECK_LINE = re.compile(r"^\[(PASS|FAIL|TODO)\] ")
 
 
 def exercise_spans(nb):
-    """{index of an exercise's last test cell: [indices of its answer cells]}: an answer cell's
-    test cells are the graded code cells after it and before the next answer cell."""
-    spans, answer = {}, None
-    last = {}
+    """{index of an exercise's last test cell: [indices of its answer cells]}: the answer cells
+    before a run of graded cells, judged by the graded cells up to the next answer cell."""
+    spans, answers, end = {}, [], None
     for index, cell in enumerate(nb.cells):
         if cell.cell_type != "code":
             continue
         if utils.is_solution(cell) and not utils.is_grade(cell):
-            answer = index
-        elif utils.is_grade(cell) and answer is not None:
-            last[answer] = index
-    for answer, end in last.items():
-        spans.setdefault(end, []).append(answer)
+            if end is not None:
+                spans[end], answers, end = answers, [], None
+            answers.append(index)
+        elif utils.is_grade(cell) and answers:
+            end = index
+    if end is not None:
+        spans[end] = answers
     return spans
 
 
@@ -107,10 +108,11 @@ class ExecuteJudgeAndTryMutants(ExecuteAndJudge):
                 try:
                     cell = self.nb.cells[index] = copy.deepcopy(kept)
                     if cell.cell_type == "code":
-                        lost_here = self._run_again(cell, resources, index, mutant if index == start else None)
-                        lost.update(lost_here[0])
-                        messages += lost_here[1]
-                        checks += lost_here[2]
+                        cell_lost, cell_messages, cell_checks = self._run_again(
+                            cell, resources, index, mutant if index == start else None)
+                        lost.update(cell_lost)
+                        messages += cell_messages
+                        checks += cell_checks
                 finally:
                     self.nb.cells[index], self._display_id_map = kept, displays
                 if self._died_in_cell is not None:

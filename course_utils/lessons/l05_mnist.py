@@ -1,6 +1,7 @@
-"""Lesson 5, MNIST: loading the digits (saying only which kind of source was used), the
-self-check of the image MLP exercise, looking closely at image datasets (the pixel values of one image, one example
-per class), and cheap data augmentation for small grayscale images, done on whole batches.
+"""Lesson 5, MNIST: loading the digits (saying only which kind of source was used), looking
+closely at image datasets (the pixel values of one image, one example per class), and cheap data
+augmentation for small grayscale images, done on whole batches. The checks of the networks
+students write are in :mod:`course_utils.lessons.l05_networks`.
 
 A handwritten digit that is shifted by a pixel or two, turned by a few degrees or drawn a bit
 larger is still the same digit, so randomly transformed copies are free extra training data.
@@ -15,7 +16,6 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 import torch.nn.functional as F
-from torch import nn
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, TensorDataset
 
 from ..datasets import load_mnist
@@ -43,113 +43,6 @@ def load_lesson_mnist():
     print(f"Training digits: {source_kind(data.source)}")
     print(f"Test digits:     {source_kind(data.test_source)}")
     return data
-
-
-# Behaviour both the self-checks and the grader judge (the grader on values from the kernel).
-
-def unused_layers_problem(layers):
-    """A hint when a layer with weights never reaches the output, else None.
-
-    ``layers``: (name, type name, reached) for each leaf layer with a weight, where ``reached``
-    says whether a backward pass from the outputs gave that weight a nonzero gradient."""
-    unused = [f"{name} ({kind})" for name, kind, reached in layers if not reached]
-    if unused:
-        return (f"{', '.join(unused)} never reach{'es' if len(unused) == 1 else ''} the output: "
-                "forward must pass the images through every layer the network defines")
-    return None
-
-
-def reach_weights(shape):
-    """Unequal weights for the outputs whose gradients :func:`layer_reach` follows (a plain sum
-    of softmax rows is constant: it would reach nothing)."""
-    shape = tuple(int(n) for n in shape)
-    return torch.linspace(1.0, 2.0, math.prod(shape)).reshape(shape)
-
-
-def layer_reach(model, images):
-    """(name, type name, reached) for each leaf layer of ``model`` with a weight (see
-    :func:`unused_layers_problem`)."""
-    model.zero_grad(set_to_none=True)
-    outputs = model(images)
-    (outputs * reach_weights(outputs.shape)).sum().backward()
-    return [(name, type(module).__name__, module.weight.grad is not None and bool(module.weight.grad.abs().sum() > 0))
-            for name, module in model.named_modules()
-            if not list(module.children()) and isinstance(getattr(module, "weight", None), torch.Tensor)]
-
-
-def affine_problem(first, second, mixed, weight):
-    """A hint when the network's outputs are an affine function of its inputs (no nonlinearity
-    at work), else None: ``mixed`` = f(weight * x1 + (1 - weight) * x2), ``first`` = f(x1),
-    ``second`` = f(x2)."""
-    if torch.allclose(mixed.float(), weight * first.float() + (1 - weight) * second.float(), rtol=1e-4, atol=1e-5):
-        return ("the network computes an affine map of its input (mixing two images mixes the outputs "
-                "the same way): put nn.ReLU() after each hidden layer")
-    return None
-
-
-def behaviour_problem(model, images):
-    """The behaviour checks of a classifier in evaluation mode: no affine map, every layer used."""
-    model.eval()
-    with torch.no_grad():
-        first, second = model(images[:1]), model(images[1:2])
-        mixed = model(0.3 * images[:1] + 0.7 * images[1:2])
-    return affine_problem(first, second, mixed, 0.3) or unused_layers_problem(layer_reach(model, images))
-
-
-# The self-check of exercise 2 (ImageMLP); the grader has its own copy.
-
-MLP_LAYERS = [(784, 512), (512, 512), (512, 10)]
-CLASSIFIER_ENDINGS = (nn.Softmax, nn.LogSoftmax, nn.Sigmoid, nn.ReLU)
-
-
-def image_mlp_hint(make_model, images, seed=0):
-    """A targeted hint for the usual mistakes in an image MLP class, or None.
-
-    ``images``: a few standardized digits of shape (n, 1, 28, 28)."""
-    torch.manual_seed(seed)
-    model = make_model()
-    if not isinstance(model, nn.Module):
-        return "ImageMLP must be a subclass of nn.Module"
-    layers = [(m.in_features, m.out_features) for m in model.modules() if isinstance(m, nn.Linear)]
-    if layers != MLP_LAYERS:
-        found = " -> ".join(str(n) for n in [layers[0][0]] + [o for _, o in layers]) if layers else "none"
-        return f"the Linear layers must be 784 -> 512 -> 512 -> 10, found {found}"
-    model.eval()
-    try:
-        with torch.no_grad():
-            out, again = model(images), model(images)
-    except RuntimeError as error:
-        if "shapes cannot be multiplied" in str(error):
-            return (f"a Linear layer got the wrong number of inputs ({error}): flatten each image "
-                    "to 784 numbers with nn.Flatten() first")
-        return f"the forward pass failed: {error}"
-    n = len(images)
-    if not isinstance(out, torch.Tensor) or tuple(out.shape) != (n, 10):
-        return (f"for input ({n}, 1, 28, 28) the output must have shape ({n}, 10), "
-                f"got {tuple(getattr(out, 'shape', ()))}")
-    if not torch.equal(out, again):
-        return ("after model.eval() the outputs still change from call to call: dropout is still "
-                "on. Use nn.Dropout(0.2) layers, which model.eval() switches off (F.dropout stays "
-                "on unless you pass training=self.training)")
-    dropouts = [float(m.p) for m in model.modules() if isinstance(m, nn.Dropout)]
-    if len(dropouts) < 2 or any(abs(p - 0.2) > 1e-9 for p in dropouts):
-        return f"put nn.Dropout(0.2) after each of the two hidden ReLUs (found dropout rates {dropouts})"
-    leaves = [m for m in model.modules() if not list(m.children())]
-    if leaves and isinstance(leaves[-1], CLASSIFIER_ENDINGS):
-        return (f"remove the final {type(leaves[-1]).__name__}: the network must return raw logits, "
-                "CrossEntropyLoss applies the softmax itself")
-    out = out.float()
-    if torch.allclose(out.exp().sum(dim=1), torch.ones(n), atol=1e-4) or \
-            torch.allclose(out.sum(dim=1), torch.ones(n), atol=1e-4):
-        return "the outputs look like probabilities: return raw logits, CrossEntropyLoss applies the softmax itself"
-    problem = behaviour_problem(model, images)
-    if problem:
-        return problem
-    model.train()
-    with torch.no_grad():
-        if torch.equal(model(images), out):
-            return "in training mode the outputs do not change: forward must pass through the dropout layers"
-    return None
 
 
 # Inspecting images.
