@@ -12,12 +12,19 @@ import numpy as np
 import torch
 from torch import nn
 
-from autograder.grading.trusted_tests import Remote, StudentError
+from autograder.grading.trusted_tests import Remote, StudentError, kind
 from autograder.hidden.kernel import (
     kernel_adam as kernel_adam,  # the lesson's tests import it from here
 )
 from autograder.hidden.kernel import leaf_modules
-from course_utils.lessons.l01_loss_functions import diagnose_task_choice, head_dim_problem, raises_error
+from course_utils.lessons.l01_loss_functions import (
+    broadcast_problem,
+    diagnose_task_choice,
+    head_dim_problem,
+    loss_gradient_problem,
+    loss_value_problem,
+    raises_error,
+)
 from course_utils.lessons.l01_loss_functions import (
     log_probability_model_problem as lesson_log_probability_model_problem,
 )
@@ -55,37 +62,22 @@ def handwritten_loss_problem(student, my_loss, reference, name, formula, rng, sh
         except StudentError as error:
             raised = str(error).partition(" raised ")[2]  # "ValueError: message"
             return f"{name} raised {raised} for inputs of shape {shape}"
-        if not torch.is_tensor(mine):
-            return (f"{name} must return a torch tensor (so the loss can be backpropagated); "
-                    f"got {type(mine).__name__ if not isinstance(mine, Remote) else mine._type}")
-        if mine.dim() != 0:
-            return (f"{name} must return one number, a 0-dimensional tensor; got shape "
-                    f"{tuple(mine.shape)}: average over all elements")
-        expected = reference(predictions, targets)
-        value = mine.detach().float()
-        if not torch.isclose(value, expected, rtol=1e-4, atol=1e-6):
-            return (f"{name} gave {float(value):.4f} where PyTorch gives {float(expected):.4f} "
-                    f"for inputs of shape {shape}: compute the {formula}")
-        gradient = torch.autograd.functional.jacobian(reference, (predictions, targets))[0]
+        problem = loss_value_problem(name, formula, shape, mine, kind(mine), reference(predictions, targets))
+        if problem:
+            return problem
         try:
             mine_gradient = jacobian(my_loss, (predictions, targets))[0]
         except NotImplementedError:
             raise
         except StudentError:
             mine_gradient = None
-        if not (torch.is_tensor(mine_gradient) and mine_gradient.shape == gradient.shape
-                and torch.count_nonzero(mine_gradient) > 0):
-            return (f"{name} lost the gradient: keep every step in torch operations (no .item(), "
-                    "NumPy or Python floats)")
-        if not torch.allclose(mine_gradient.float(), gradient, rtol=1e-3, atol=1e-6):
-            return (f"the gradient of {name} differs from PyTorch's for inputs of shape {shape}: "
-                    f"compute the {formula} with torch operations")
+        problem = loss_gradient_problem(name, formula, shape, mine_gradient,
+                                        torch.autograd.functional.jacobian(reference, (predictions, targets))[0])
+        if problem:
+            return problem
     n = int(rng.integers(2, 9))
-    if not raises_error(ValueError, my_loss, random_tensor(rng, (n, 1)), random_tensor(rng, (n,))):
-        return (f"{name}(predictions of shape ({n}, 1), targets of shape ({n},)) must raise "
-                "ValueError: broadcasting would silently compare every prediction with every "
-                f"target, a ({n}, {n}) table of errors")
-    return None
+    return broadcast_problem(name, n, raises_error(ValueError, my_loss, random_tensor(rng, (n, 1)),
+                                                   random_tensor(rng, (n,))))
 
 
 # -- repairing an NLL model (exercise 3) -------------------------------------------------------

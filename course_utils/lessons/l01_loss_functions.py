@@ -123,42 +123,72 @@ def raises_error(exception_type, function, *args, **kwargs) -> bool:
     return False
 
 
+def loss_value_problem(name, formula, shape, mine, kind_name, expected) -> str | None:
+    """A hint when a handwritten loss's value ``mine`` (of type ``kind_name``) for inputs of
+    ``shape`` is not the 0-dimensional tensor ``expected``, else None."""
+    if not torch.is_tensor(mine):
+        return f"{name} must return a torch tensor (so the loss can be backpropagated); got {kind_name}"
+    if mine.dim() != 0:
+        return (f"{name} must return one number, a 0-dimensional tensor; got shape "
+                f"{tuple(mine.shape)}: average over all elements")
+    value = mine.detach().float()
+    if not torch.isclose(value, expected, rtol=1e-4, atol=1e-6):
+        return (f"{name} gave {float(value):.4f} where PyTorch gives {float(expected):.4f} "
+                f"for inputs of shape {shape}: compute the {formula}")
+    return None
+
+
+def loss_gradient_problem(name, formula, shape, mine, expected) -> str | None:
+    """A hint when a handwritten loss's gradient with respect to the predictions, ``mine``
+    (None when it could not be computed), is missing or differs from ``expected``, else None."""
+    if not (torch.is_tensor(mine) and mine.shape == expected.shape and torch.count_nonzero(mine) > 0):
+        return (f"{name} lost the gradient: keep every step in torch operations (no .item(), "
+                "NumPy or Python floats)")
+    if not torch.allclose(mine.float(), expected, rtol=1e-3, atol=1e-6):
+        return (f"the gradient of {name} differs from PyTorch's for inputs of shape {shape}: "
+                f"compute the {formula} with torch operations")
+    return None
+
+
+def broadcast_problem(name, n, raised) -> str | None:
+    """A hint when a handwritten loss did not raise ValueError for predictions (n, 1) and targets (n,)."""
+    if raised:
+        return None
+    return (f"{name}(predictions of shape ({n}, 1), targets of shape ({n},)) must raise "
+            "ValueError: broadcasting would silently compare every prediction with every "
+            f"target, a ({n}, {n}) table of errors")
+
+
 def diagnose_handwritten_loss(my_loss, reference, name, formula, seed=0,
                               shapes=((5,), (4, 1), (3, 2))) -> str | None:
     """A hint when ``my_loss(predictions, targets)`` differs from the ``reference`` torch
-    function, cannot be backpropagated, or accepts predictions and targets of different shapes.
+    function, cannot be backpropagated, or accepts predictions and targets of different shapes
+    (the grader asks the same three questions of the same functions).
 
     ``formula`` is a short reminder added to a wrong-value hint, e.g. "mean of |p - t|".
     """
     generator = torch.Generator().manual_seed(seed)
+    jacobian = torch.autograd.functional.jacobian
     for shape in shapes:
-        predictions = torch.randn(shape, generator=generator).requires_grad_()
-        targets = torch.randn(shape, generator=generator)
+        predictions, targets = torch.randn(shape, generator=generator), torch.randn(shape, generator=generator)
         try:
             mine = my_loss(predictions, targets)
         except NotImplementedError:
             raise
         except Exception as error:  # noqa: BLE001 - report the student's crash as a hint
             return f"{name} raised {type(error).__name__}: {error} for inputs of shape {shape}"
-        if not torch.is_tensor(mine):
-            return (f"{name} must return a torch tensor (so the loss can be backpropagated); "
-                    f"got {type(mine).__name__}")
-        if mine.dim() != 0:
-            return (f"{name} must return one number, a 0-dimensional tensor; got shape "
-                    f"{tuple(mine.shape)}: average over all elements")
-        expected = reference(predictions, targets).detach()
-        value = mine.detach().float()
-        if not torch.isclose(value, expected, rtol=1e-4, atol=1e-6):
-            return (f"{name} gave {float(value):.4f} where PyTorch gives {float(expected):.4f} "
-                    f"for inputs of shape {shape}: compute the {formula}")
-        if not mine.requires_grad:
-            return (f"{name} lost the gradient: keep every step in torch operations (no .item(), "
-                    "NumPy or Python floats)")
-    if not raises_error(ValueError, my_loss, torch.zeros(4, 1), torch.zeros(4)):
-        return (f"{name}(predictions of shape (4, 1), targets of shape (4,)) must raise "
-                "ValueError: broadcasting would silently compare every prediction with every "
-                "target, a (4, 4) table of errors")
-    return None
+        problem = loss_value_problem(name, formula, shape, mine, type(mine).__name__, reference(predictions, targets))
+        if problem:
+            return problem
+        try:
+            mine_gradient = jacobian(my_loss, (predictions, targets))[0]
+        except Exception:  # noqa: BLE001 - a loss that cannot be differentiated has lost its gradient
+            mine_gradient = None
+        problem = loss_gradient_problem(name, formula, shape, mine_gradient,
+                                        jacobian(reference, (predictions, targets))[0])
+        if problem:
+            return problem
+    return broadcast_problem(name, 4, raises_error(ValueError, my_loss, torch.zeros(4, 1), torch.zeros(4)))
 
 
 def diagnose_kept_layers(original: nn.Module, repaired: nn.Module) -> str | None:
@@ -307,6 +337,7 @@ def plot_loss_comparison(histories: dict, baseline_accuracy=None, title=None, sh
     return finish_figure(fig, show)
 
 
-__all__ = ["TASK_REASONS", "comparison_table", "diagnose_handwritten_loss", "diagnose_kept_layers",
+__all__ = ["TASK_REASONS", "broadcast_problem", "comparison_table", "diagnose_handwritten_loss", "diagnose_kept_layers",
            "diagnose_log_probability_model", "diagnose_loss_pairing", "diagnose_task_choice",
-           "leaf_modules", "plot_loss_comparison", "raises_error"]
+           "leaf_modules", "loss_gradient_problem", "loss_value_problem", "plot_loss_comparison",
+           "raises_error"]
