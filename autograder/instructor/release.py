@@ -5,6 +5,7 @@ solution) must get full marks, the unanswered release must get zero, and every m
 lesson (autograder/mutants/) must lose points of its exercise. nbgrader's own ``validate`` is not
 used: it exits 0 even when validation fails and ignores hidden tests.
 """
+import dataclasses
 import json
 import shutil
 import tempfile
@@ -16,6 +17,7 @@ from autograder.grading.batch import autograde
 from autograder.grading.outcome import broken_cells, failed_test_cells
 from autograder.mutants import CATALOGUES, CatalogueError, mutants_of
 from autograder.sandbox.bubblewrap import sandbox_unavailable
+from autograder.sandbox.limits import SandboxLimits
 
 
 def generate_assignment(course, lesson):
@@ -64,8 +66,11 @@ def check_lesson(course, lesson, mutants=True):
         (root / "notebooks").symlink_to(course.source, target_is_directory=True)
         plan, results = root / "mutants.json", root / "mutant-results.json"
         plan.write_text(json.dumps({"student": "reference", "mutants": trials, "results": str(results)}))
+        # the reference and the instructor's mutants run in one kernel: each cell keeps its time
+        # limit, the kernel as a whole has none (a submission's 30 minutes would not hold them all)
+        limits = dataclasses.replace(course.limits or SandboxLimits(), submission_seconds=0)
         trial = Course(root=root, source=root / "notebooks", timeout=course.timeout,
-                       sandbox=course.sandbox and sandbox_unavailable() is None, limits=course.limits,
+                       sandbox=course.sandbox and sandbox_unavailable() is None, limits=limits,
                        grading_mode=course.grading_mode, mutant_trials=str(plan) if trials else None)
         generate_assignment(trial, lesson)
         for student, notebook in (("reference", trial.source_notebook(lesson)),
