@@ -33,7 +33,7 @@ from nbgrader.preprocessors import ClearSolutions
 from autograder.mutants.generic import generic_mutants, intent_of
 
 CATALOGUES = Path(__file__).resolve().parent
-ADDED_CELL = "in-added-cell"
+IN_ADDED_CELL = "in-added-cell"
 MISTAKE_KEYS = {"cell", "intent", "source", "lost", "hint", "self_check"}
 
 
@@ -86,7 +86,7 @@ def mutants_of(source_notebook, lesson, folder=CATALOGUES):
             applied.add((cell, name))
             if (cell, name) not in equivalent:
                 trials.append({"cell": cell, "name": name, "intent": intent_of(name), "source": source})
-        trials.append({"cell": cell, "name": ADDED_CELL, "added": reference, "source": released_stub(reference),
+        trials.append({"cell": cell, "name": IN_ADDED_CELL, "added": reference, "source": released_stub(reference),
                        "intent": "the answer left as released, the reference in a cell the student added"})
         trials += [{"cell": cell, "name": f"mistake-{number}", **mistake}
                    for number, mistake in enumerate(mistakes, 1) if mistake["cell"] == cell]

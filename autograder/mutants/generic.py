@@ -171,4 +171,7 @@ def generic_mutants(source):
 
 
 def intent_of(name):
-    return INTENTS.get(name) or INTENTS.get(name.rsplit("-", 1)[0] if name.startswith("skip-layer") else name, name)
+    """What a generic mutation does, in words (``skip-layer-features``: which layer)."""
+    if name.startswith("skip-layer-"):
+        return f"{INTENTS['skip-layer']}: {name[len('skip-layer-'):]}"
+    return INTENTS.get(name, name)
