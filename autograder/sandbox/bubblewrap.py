@@ -199,11 +199,7 @@ class Sandbox:
         """The bubblewrap command line that runs kernel_cmd in the sandbox."""
         args = [shutil.which("bwrap") or "bwrap", "--die-with-parent", "--new-session",
                 *_unshare_args()]
-        for top in SYSTEM_DIRS:
-            if os.path.islink(top):
-                args += ["--symlink", os.readlink(top), top]
-            elif os.path.isdir(top):
-                args += ["--ro-bind", top, top]
+        args += system_binds()
         for secret in ("/etc/shadow", "/etc/gshadow"):
             if os.path.exists(secret):
                 args += ["--ro-bind", "/dev/null", secret]
@@ -347,6 +343,17 @@ class Sandbox:
             remove_scratch(self.scratch, self.disk_capped)
 
 
+def system_binds() -> list[str]:
+    """bubblewrap arguments that show the system folders read-only (links as links)."""
+    args = []
+    for top in SYSTEM_DIRS:
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    return args
+
+
 def sandbox_unavailable(run_as: int = NOBODY) -> str | None:
     """None when kernels can be sandboxed here, else one line on what is missing."""
     bwrap = shutil.which("bwrap")
@@ -355,7 +362,9 @@ def sandbox_unavailable(run_as: int = NOBODY) -> str | None:
     drop = os.geteuid() == 0 and run_as >= 0
     if drop and shutil.which("setpriv") is None:
         return "setpriv is not installed: apt-get install util-linux"
-    cmd = [bwrap, "--ro-bind", "/", "/", "--proc", "/proc", "--dev", "/dev", *_unshare_args(),
+    # only the system folders, as a kernel's sandbox: a bind of all of "/" would also take the
+    # scratch mounts of kernels running meanwhile, and fail when one goes away during the bind
+    cmd = [bwrap, *system_binds(), "--proc", "/proc", "--dev", "/dev", *_unshare_args(),
            "--die-with-parent", "--new-session", "--", *(_drop_to(run_as) if drop else []), "true"]
     try:
         result = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
