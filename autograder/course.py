@@ -89,7 +89,6 @@ class Course:
     answer_rules: bool = True  # off (c.ExecuteAndJudge.answer_rules) only to test the layers beneath
     grading_mode: str = DEFAULT_GRADING_MODE  # c.Autograder.grading_mode: one of GRADING_MODES
     mutant_trials: str | None = None  # the release check's plan (autograder/preprocessors/mutant_trials.py)
-    mutants_dir: Path | None = None  # the lessons' mutant catalogues (None: autograder/mutants)
 
     @classmethod
     def at(cls, root=None, source=None, timeout=None, sandbox=True, limits=None, db_url=None):

@@ -8,7 +8,6 @@ hint in a failing test's message and its self-check's [FAIL] line. Feedback neve
 test line. Format of the specs: tests/student_sims/README.md.
 """
 import html
-import json
 import re
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from autograder.course import REPO_ROOT, Course
 from autograder.grading.batch import autograde
 from autograder.instructor.feedback import feedback
 from autograder.instructor.release import release
-from autograder.mutants import CATALOGUES, catalogue, mutants_of
+from autograder.mutants import CATALOGUES, catalogue, mutants_of, read_results, write_plan
 from course_utils.own_code import top_level_names
 
 pytestmark = pytest.mark.slow
@@ -61,10 +60,8 @@ def graded_lessons(tmp_path_factory):
             spec_file = SIMS / f"{lesson}.py"
             spec = sim.load_spec(spec_file) if spec_file.exists() else None
             expected = sim.simulated_students(course, lesson, spec)
-            plan, results = root / "mutants.json", root / "mutant-results.json"
-            plan.write_text(json.dumps({"student": "sim-reference", "results": str(results),
-                                        "mutants": mutants_of(course.source_notebook(lesson), lesson,
-                                                              _mutants_dir(lesson))}))
+            trials = mutants_of(course.source_notebook(lesson), lesson, _mutants_dir(lesson))
+            plan, results = write_plan(root, "sim-reference", trials)
             course.mutant_trials = str(plan)
             outcomes, _ = autograde(course, lesson, ["sim-reference"], say=lambda line: None)
             course.mutant_trials = None
@@ -72,7 +69,7 @@ def graded_lessons(tmp_path_factory):
                                   say=lambda line: None)
             feedback(course, [lesson], say=lambda line: None)
             cache[lesson] = (course, expected, {o.student: o for o in outcomes + others},
-                             json.loads(results.read_text()))
+                             read_results(results, trials))
         return cache[lesson]
 
     return grade
@@ -126,9 +123,8 @@ def test_simulated_student(graded_lessons, lesson, case):
 def test_the_release_gate_kills_every_mutant(graded_lessons, lesson):
     """Every mutant of the lesson (its named mistakes, the generic mutations of each answer, the
     answer written in an added cell) loses points of its own exercise."""
-    _, _, _, results = graded_lessons(lesson)
-    assert len(results) == len(mutants_of(LESSON_ROOTS[lesson] / lesson / next(
-        (LESSON_ROOTS[lesson] / lesson).glob("*.ipynb")).name, lesson, _mutants_dir(lesson)))
+    course, _, _, results = graded_lessons(lesson)
+    assert len(results) == len(mutants_of(course.source_notebook(lesson), lesson, _mutants_dir(lesson)))
     survivors = [f"{m['cell']}/{m['name']}: {m['intent']}" for m in results if not m["killed"]]
     killed = len(results) - len(survivors)
     print(f"{lesson}: mutants killed {killed}/{len(results)}")

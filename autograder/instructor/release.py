@@ -6,7 +6,6 @@ lesson (autograder/mutants/) must lose points of its exercise. nbgrader's own ``
 used: it exits 0 even when validation fails and ignores hidden tests.
 """
 import dataclasses
-import json
 import shutil
 import tempfile
 from dataclasses import dataclass, field
@@ -15,7 +14,7 @@ from pathlib import Path
 from autograder.course import Course, InstructorError, quiet_logger
 from autograder.grading.batch import autograde
 from autograder.grading.outcome import broken_cells, failed_test_cells
-from autograder.mutants import CATALOGUES, CatalogueError, mutants_of
+from autograder.mutants import CatalogueError, mutants_of, read_results, write_plan
 from autograder.sandbox.bubblewrap import sandbox_unavailable
 from autograder.sandbox.limits import SandboxLimits
 
@@ -53,19 +52,17 @@ class LessonCheck:
         return f"{len(self.mutants) - len(self.survivors())}/{len(self.mutants)}"
 
 
-def check_lesson(course, lesson, mutants=True):
-    """Grade the reference (trying every mutant of the lesson on its exercise when ``mutants``)
-    and the unanswered release in a scratch course; returns a LessonCheck."""
+def check_lesson(course, lesson):
+    """Grade the reference, trying every mutant of the lesson on its exercise, and the unanswered
+    release in a scratch course; returns a LessonCheck."""
     try:
-        trials = mutants_of(course.source_notebook(lesson), lesson, course.mutants_dir or CATALOGUES) \
-            if mutants else []
+        trials = mutants_of(course.source_notebook(lesson), lesson)
     except CatalogueError as error:
         raise InstructorError(str(error)) from None
     with tempfile.TemporaryDirectory(prefix="autograder-check-") as scratch:
         root = Path(scratch)
         (root / "notebooks").symlink_to(course.source, target_is_directory=True)
-        plan, results = root / "mutants.json", root / "mutant-results.json"
-        plan.write_text(json.dumps({"student": "reference", "mutants": trials, "results": str(results)}))
+        plan, results = write_plan(root, "reference", trials)
         # the reference and the instructor's mutants run in one kernel: each cell keeps its time
         # limit, the kernel as a whole has none (a submission's 30 minutes would not hold them all)
         limits = dataclasses.replace(course.limits or SandboxLimits(), submission_seconds=0)
@@ -82,10 +79,7 @@ def check_lesson(course, lesson, mutants=True):
         autograded = trial.autograded_notebook("reference", lesson)
         broken = broken_cells(autograded) if autograded.exists() else ["it was not graded"]
         reference.notes += failed_test_cells(autograded) if autograded.exists() else []
-        tried = json.loads(results.read_text()) if results.exists() else []
-    if len(tried) < len(trials):  # the reference stopped before every exercise was tried
-        tried += [{**m, "killed": None, "error": "not tried"} for m in trials[len(tried):]]
-    return LessonCheck(reference, unanswered, broken, tried)
+        return LessonCheck(reference, unanswered, broken, read_results(results, trials))
 
 
 def release(course, lessons, check=True, say=print, exchange=None):

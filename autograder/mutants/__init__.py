@@ -23,6 +23,7 @@ is judged on its own exercise: its answer cell replaced, the cells up to the exe
 cell run again, and the tests of that exercise judged
 (:mod:`autograder.preprocessors.mutant_trials`). A mutant is killed when one of those tests fails.
 """
+import json
 import runpy
 from pathlib import Path
 
@@ -94,3 +95,18 @@ def mutants_of(source_notebook, lesson, folder=CATALOGUES):
     if stale:
         raise CatalogueError(f"{lesson}: EQUIVALENT names mutations that no longer apply: {stale}")
     return trials
+
+
+def write_plan(folder, student, trials):
+    """Write the plan the release check's preprocessor reads (``c.ExecuteJudgeAndTryMutants.trials``:
+    try ``trials`` on ``student``'s submission) into ``folder``; returns (plan file, results file)."""
+    plan, results = Path(folder) / "mutants.json", Path(folder) / "mutant-results.json"
+    plan.write_text(json.dumps({"student": student, "mutants": trials, "results": str(results)}))
+    return plan, results
+
+
+def read_results(results, trials):
+    """What each of ``trials`` got, from the results file; a mutant the run never reached (the
+    reference stopped before its exercise) counts as not killed."""
+    tried = json.loads(Path(results).read_text()) if Path(results).exists() else []
+    return tried + [{**m, "killed": None, "error": "not tried"} for m in trials[len(tried):]]

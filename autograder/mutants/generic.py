@@ -103,20 +103,21 @@ def without_no_grad(source):
     return _unparse(tree, source) if changed else None
 
 
+def _layer_calls(tree):
+    """The calls ``self.<layer>(y)`` in the ``forward`` methods of a tree, in order."""
+    return [node for function in _functions(tree) if function.name == "forward"
+            for node in ast.walk(function) if isinstance(node, ast.Call) and node.args
+            and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
+            and node.func.value.id == "self"]
+
+
 def skipped_layers(source):
     """In ``forward``, each call ``self.<layer>(y)`` replaced by ``y``, one mutant per call."""
     tree = ast.parse(source)
-    calls = [node for function in _functions(tree) if function.name == "forward"
-             for node in ast.walk(function) if isinstance(node, ast.Call) and node.args
-             and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
-             and node.func.value.id == "self"]
     mutants = {}
-    for number, call in enumerate(calls):
+    for number, call in enumerate(_layer_calls(tree)):
         mutated = copy.deepcopy(tree)
-        target = [node for function in _functions(mutated) if function.name == "forward"
-                  for node in ast.walk(function) if isinstance(node, ast.Call) and node.args
-                  and isinstance(node.func, ast.Attribute) and isinstance(node.func.value, ast.Name)
-                  and node.func.value.id == "self"][number]
+        target = _layer_calls(mutated)[number]
         for parent in ast.walk(mutated):
             for field, value in ast.iter_fields(parent):
                 if value is target:
