@@ -153,11 +153,15 @@ def diagnose_classifier(model, X, y, loss_fn) -> str | None:
         return str(error)
     if isinstance(loss_fn, (nn.NLLLoss, nn.KLDivLoss)):
         return diagnose_log_probabilities(outputs)
-    if isinstance(loss_fn, nn.CrossEntropyLoss) and isinstance(
-            last, (nn.Softmax, nn.LogSoftmax, nn.ReLU, nn.Sigmoid)):
-        return (f"CrossEntropyLoss applies log-softmax itself: remove the final "
-                f"{type(last).__name__} and return raw logits")
-    if isinstance(loss_fn, nn.BCEWithLogitsLoss) and isinstance(last, nn.Sigmoid):
+    return ending_problem(loss_fn, type(last).__name__ if last is not None else "")
+
+
+def ending_problem(loss_fn, last_kind: str) -> str | None:
+    """A hint when a classifier's last module (its type name) applies what ``loss_fn`` applies
+    itself (a softmax or sigmoid in front of a loss on logits), else None."""
+    if isinstance(loss_fn, nn.CrossEntropyLoss) and last_kind in ("Softmax", "LogSoftmax", "ReLU", "Sigmoid"):
+        return f"CrossEntropyLoss applies log-softmax itself: remove the final {last_kind} and return raw logits"
+    if isinstance(loss_fn, nn.BCEWithLogitsLoss) and last_kind == "Sigmoid":
         return "BCEWithLogitsLoss applies the sigmoid itself: remove the final nn.Sigmoid"
     return None
 
@@ -169,4 +173,4 @@ def is_close(a, b, rel: float = 1e-4, abs_tol: float = 1e-6) -> bool:
 
 __all__ = ["CheckFailed", "builds_on", "diagnose_own_code", "expect", "expect_no_problem",
            "self_check", "diagnose_device", "diagnose_scaling", "diagnose_log_probabilities",
-           "diagnose_classifier", "is_close"]
+           "diagnose_classifier", "ending_problem", "is_close"]

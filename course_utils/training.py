@@ -54,6 +54,11 @@ def check_batch(outputs: torch.Tensor, targets: torch.Tensor, loss_fn) -> None:
                              f"shape {_shape(outputs)} (e.g. one-hot rows); got {targets.dtype}, "
                              f"{_shape(targets)}")
     elif isinstance(loss_fn, BINARY_LOSSES + REGRESSION_LOSSES):
+        if isinstance(loss_fn, BINARY_LOSSES) and outputs.dim() == 2 and outputs.shape[1] > 1 \
+                and targets.dim() == 1 and not targets.is_floating_point():
+            raise ValueError(f"{name} scores one output per sample (or one per label, each 0 or 1); "
+                             f"for one class index per sample out of {outputs.shape[1]} classes "
+                             "use CrossEntropyLoss on (N, C) logits")
         if targets.shape != outputs.shape:
             raise ValueError(f"{name} expects targets with the outputs' shape {_shape(outputs)}; "
                              f"got {_shape(targets)} (a (N,) target against (N, 1) outputs "

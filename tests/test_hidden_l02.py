@@ -49,9 +49,9 @@ def _sgd(model, lr=0.1):
     (lambda model, lr=0.1: (nn.BCELoss(), torch.optim.SGD(model.parameters(), lr=lr)), "BCELoss expects probabilities"),
     (lambda model, lr=0.1: (nn.MSELoss(), torch.optim.SGD(model.parameters(), lr=lr)), "MSELoss is not the loss"),
     (lambda model, lr=0.1: (nn.BCEWithLogitsLoss(), torch.optim.Adam(model.parameters(), lr=lr)),
-     "use torch.optim.SGD"),
+     "plain stochastic gradient descent"),
     (lambda model, lr=0.1: _sgd(nn.Linear(model.in_features, 1), lr), "the parameters of the model passed in"),
-    (lambda model, lr=0.1: _sgd(model, 0.1), "pass the learning rate on"),
+    (lambda model, lr=0.1: _sgd(model, 0.1), "must be the lr passed in"),
     (lambda model, lr=0.1: (nn.BCEWithLogitsLoss(reduction="sum"), torch.optim.SGD(model.parameters(), lr=lr)),
      "did not move the weights by lr times the gradient"),
     (lambda model, lr=0.1: nn.BCEWithLogitsLoss(), "return a pair"),
@@ -61,6 +61,9 @@ def test_diagnose_loss_and_optimizer(make, hint):
     problem = h.diagnose_loss_and_optimizer(student, h.KernelTypes(student), student.make, 0.037,
                                             np.random.default_rng(0))
     assert problem is None if hint is None else hint in problem
+    if "did not move" not in (hint or ""):  # the self-check takes no training step
+        from course_utils.lessons.l02_pytorch_workflow import diagnose_loss_and_optimizer
+        assert diagnose_loss_and_optimizer(make, 0.037) == problem
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -144,7 +147,8 @@ def _grid(X, resolution=100, margin=0.5, indexing="xy"):
 
 @pytest.mark.parametrize("make, hint", [
     (_grid, None),
-    (lambda X, resolution=100, margin=0.5: _grid(X, resolution, margin, indexing="ij"), 'indexing="xy"'),
+    (lambda X, resolution=100, margin=0.5: _grid(X, resolution, margin, indexing="ij"),
+     '"xy" is the plotting convention'),
     (lambda X, resolution=100, margin=0.5: _grid(X, resolution, 0.0), "widened by margin"),
     (lambda X, resolution=100, margin=0.5: _grid(X, resolution, margin)[:2], "return the triple"),
 ])

@@ -61,7 +61,7 @@ def test_the_module_holds_no_stand_ins():
 
 
 def test_the_relu_check_judges_what_the_activations_compute():
-    from course_utils.lessons.l02_pytorch_workflow import module_activations, relu_layers_problem
+    from course_utils.lessons.l02_networks import module_activations, relu_layers_problem
 
     relu = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.Dropout(0.1), nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 1))
     assert relu_layers_problem(module_activations(relu), 2) is None

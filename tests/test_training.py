@@ -127,6 +127,8 @@ def test_serves_log_probability_outputs(loss_fn):
     (nn.MSELoss(), 1, torch.zeros(8), "y.view(-1, 1)"),
     (nn.BCEWithLogitsLoss(), 1, torch.zeros(8, 1, dtype=torch.long), "float targets"),
     (nn.KLDivLoss(reduction="batchmean"), 3, torch.zeros(8, dtype=torch.long), "distributions"),
+    # four logits with class indices: the hint names the multi-class loss, not a reshape
+    (nn.BCEWithLogitsLoss(), 4, torch.zeros(8, dtype=torch.long), "use CrossEntropyLoss on (N, C) logits"),
 ])
 def test_wrong_shapes_or_dtypes_raise_a_clear_value_error(loss_fn, outputs, targets, expected):
     model = nn.Linear(2, outputs)

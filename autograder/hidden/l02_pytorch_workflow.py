@@ -19,7 +19,6 @@ from autograder.hidden.kernel import (
 )
 from autograder.hidden.kernel import (
     activation_outputs,
-    is_affine,
     kernel_optimizer,
     leaf_modules,
     linear_layers,
@@ -55,20 +54,28 @@ from autograder.hidden.l02_cases import (
 from autograder.hidden.l02_cases import (
     split_sizes as split_sizes,
 )
-from course_utils.checks import is_close
-from course_utils.lessons.l02_pytorch_workflow import (
+from course_utils.lessons.l02_networks import (
     RELU_PROBE,
+    linear_model_problem,
+    multiclass_problem,
+    relu_mlp_problem,
+    training_problem,
+)
+from course_utils.lessons.l02_pytorch_workflow import (
     decrease_problem,
     dropout_probe,
+    epoch_mean_problem,
     epoch_problem,
     evaluation_problem,
     expected_evaluation,
+    grid_problem,
+    loss_and_optimizer_problem,
+    loss_kind,
     mentions_no_grad,
-    relu_layers_problem,
     runs_problem,
 )
 from course_utils.models import MLP
-from course_utils.training import check_batch, evaluate
+from course_utils.training import evaluate
 
 
 def expect_no_problem(hint):
@@ -105,20 +112,14 @@ def diagnose_loss_and_optimizer(student, types, make, lr, rng):
     if not (isinstance(returned, (tuple, list)) and len(returned) == 2):
         return "return a pair (loss_fn, optimizer)"
     loss_fn, optimizer = returned
-    if types.isinstance(loss_fn, "torch.nn.BCELoss"):
-        return ("BCELoss expects probabilities, but the model outputs logits: use BCEWithLogitsLoss, "
-                "which applies the sigmoid itself (and is numerically stable)")
-    if not types.isinstance(loss_fn, "torch.nn.BCEWithLogitsLoss"):
-        return f"{kind(loss_fn)} is not the loss for one logit and 0/1 labels: use BCEWithLogitsLoss"
-    if not types.isinstance(optimizer, "torch.optim.SGD"):
-        return f"use torch.optim.SGD (got {kind(optimizer)})"
+    groups = optimizer.param_groups if types.isinstance(optimizer, "torch.optim.Optimizer") else []
     before = [torch.as_tensor(p).clone() for p in probe.parameters()]
-    groups = optimizer.param_groups
-    handed = [p for group in groups for p in group["params"]]
-    if not _same_tensors(before, handed):
-        return "give the optimizer the parameters of the model passed in: SGD(model.parameters(), ...)"
-    if not all(is_close(group["lr"], lr) for group in groups):
-        return "pass the learning rate on: SGD(model.parameters(), lr=lr)"
+    problem = loss_and_optimizer_problem(
+        loss_kind(loss_fn, types.isinstance, kind), kind(optimizer),
+        _same_tensors(before, [p for group in groups for p in group["params"]]),
+        [group["lr"] for group in groups], lr)
+    if problem:
+        return problem
     # one full-batch step with the student's loss and optimizer, made by the course's fit
     X = random_inputs(rng, 24, in_features)
     y = torch.as_tensor(rng.integers(0, 2, size=(24, 1)), dtype=torch.float32)
@@ -128,13 +129,13 @@ def diagnose_loss_and_optimizer(student, types, make, lr, rng):
         device="cpu", keep_best=False, progress=False, verbose=False)
     w1, b1 = torch.as_tensor(probe.weight), torch.as_tensor(probe.bias)
     if torch.equal(w1, w0) and torch.equal(b1, b0):
-        return "give the optimizer the parameters of the model passed in: SGD(model.parameters(), ...)"
+        return "the weights did not move: the optimizer must update the parameters of the model passed in"
     w, b = w0.clone().requires_grad_(True), b0.clone().requires_grad_(True)
     nn.BCEWithLogitsLoss()(X @ w.T + b, y).backward()
     if not (torch.allclose(w1, w0 - lr * w.grad, rtol=1e-4, atol=1e-6)
             and torch.allclose(b1, b0 - lr * b.grad, rtol=1e-4, atol=1e-6)):
         return ("one step of your optimizer did not move the weights by lr times the gradient of the "
-                "mean BCEWithLogitsLoss: nn.BCEWithLogitsLoss() and SGD(model.parameters(), lr=lr)")
+                "mean binary cross-entropy of the logits")
     return None
 
 
@@ -142,62 +143,54 @@ def diagnose_loss_and_optimizer(student, types, make, lr, rng):
 
 
 def diagnose_epoch_mean_loss(average, losses, sizes):
-    got = average(losses, sizes)
-    if not isinstance(got, float):
-        return f"return a Python float (got {kind(got)}): float(...)"
-    n_seen = sum(sizes)
-    expected = sum(float(loss) * s for loss, s in zip(losses, sizes)) / n_seen
-    if is_close(got, expected):
-        return None
-    if is_close(got, sum(float(loss) for loss in losses) / len(losses)):
-        return ("the batches differ in size: weight each batch's mean loss by its size, "
-                "then divide by the number of samples")
-    if got < expected / 4:
-        return ("the result is far too small: divide by the number of samples seen, not by a loop "
-                "offset or a sum of sizes counted twice")
-    return f"expected {expected:.4f}, got {got:.4f}: sum loss * size over the batches, divide by the samples"
+    """The self-check's verdict (:func:`epoch_mean_problem`) on the student's ``average``."""
+    return epoch_mean_problem(average(losses, sizes), losses, sizes)
 
 
 # -- exercise 9: the ReLU network ------------------------------------------------------------------
 
+class KernelNetwork:
+    """A model in the student's kernel as :mod:`course_utils.lessons.l02_networks` reads one
+    (the self-checks read a local model through ``LocalNetwork``)."""
+
+    def __init__(self, types, model):
+        self.types, self.model = types, model
+
+    def is_module(self):
+        return self.types.isinstance(self.model, "torch.nn.Module")
+
+    def linear_shapes(self):
+        return [(m.in_features, m.out_features) for m in linear_layers(self.types, self.model)]
+
+    def leaf_kinds(self):
+        return [kind(m) for m in leaf_modules(self.model)]
+
+    def activations(self):
+        return activation_outputs(self.model, RELU_PROBE)
+
+    def n_parameters(self):
+        return n_parameters(self.model)
+
+    def outputs(self, x):
+        return outputs(self.model, x)
+
+
+def diagnose_linear_model(types, build, sizes, rng):
+    inputs = (random_inputs(rng, 16, sizes[0]), random_inputs(rng, 16, sizes[0]))
+    return linear_model_problem(KernelNetwork(types, build(*sizes)), *sizes, inputs)
+
+
 def diagnose_relu_mlp(types, build, in_features, hidden_features, out_features, rng):
     model = build(in_features, list(hidden_features), out_features)
-    if not types.isinstance(model, "torch.nn.Module"):
-        return "return an nn.Module (nn.Sequential or a subclass)"
-    layers = linear_layers(types, model)
-    widths = [layer.out_features for layer in layers]
-    if widths != list(hidden_features) + [out_features] or layers[0].in_features != in_features:
-        return (f"expected linear layers of widths {list(hidden_features) + [out_features]} after "
-                f"{in_features} inputs; got {widths}")
-    ends = leaf_modules(model)
-    if not types.isinstance(ends[-1], "torch.nn.Linear"):
-        return (f"the model ends in {kind(ends[-1])}: end with the last nn.Linear and return "
-                "raw logits (the loss applies the sigmoid or softmax itself)")
-    n_relu = sum(types.isinstance(m, "torch.nn.ReLU") for m in ends)
-    if n_relu < len(hidden_features) and is_affine(model, in_features, rng):
-        return "put an nn.ReLU() after every hidden nn.Linear: without it the network stays linear"
-    problem = relu_layers_problem(activation_outputs(model, RELU_PROBE), len(hidden_features))
-    if problem:
-        return problem
-    if tuple(outputs(model, torch.zeros(3, in_features)).shape) != (3, out_features):
-        return "the output must have shape (N, out_features)"
-    if is_affine(model, in_features, rng):
-        return "the network is still linear: put an activation after every hidden layer"
-    return None
+    pairs = [(random_inputs(rng, 16, in_features), random_inputs(rng, 16, in_features)) for _ in range(2)]
+    return relu_mlp_problem(KernelNetwork(types, model), in_features, hidden_features, out_features, pairs)
 
 
 # -- exercises 8 and 11: training ---------------------------------------------------------------------
 
 def diagnose_training(types, history, epochs):
-    if not types.isinstance(history, "course_utils.training.History"):
-        return f"return the History that fit returns (got {kind(history)})"
-    if len(history) != epochs:
-        return f"train for `epochs` epochs: the history has {len(history)} instead of {epochs}"
-    if not history.val_loss:
-        return "pass test_data to fit as the validation data, so test metrics are recorded every epoch"
-    if history.train_acc[-1] is None:
-        return "no accuracy was recorded: use BCEWithLogitsLoss with float 0/1 labels"
-    return None
+    return training_problem(types.isinstance(history, "course_utils.training.History"), kind(history),
+                            history, epochs)
 
 
 def mlp_with(state_dict, hidden_features):
@@ -233,36 +226,13 @@ def specified_loop_accuracy(initial_state, hidden_features, train_data, test_dat
     return mlp_accuracy(model.state_dict(), hidden_features, test_data)
 
 
-def diagnose_classifier(types, model, X, y, loss_fn):
-    """course_utils.checks.diagnose_classifier for a remote model: outputs, targets and loss."""
-    ends = leaf_modules(model)
-    last = ends[-1] if ends else None
-    out = outputs(model, X[:64])
-    try:
-        check_batch(out, y[:64], loss_fn)
-    except ValueError as error:
-        return str(error)
-    if isinstance(loss_fn, nn.CrossEntropyLoss) and any(
-            types.isinstance(last, f"torch.nn.{name}") for name in ("Softmax", "LogSoftmax", "ReLU", "Sigmoid")):
-        return (f"CrossEntropyLoss applies log-softmax itself: remove the final "
-                f"{kind(last)} and return raw logits")
-    if isinstance(loss_fn, nn.BCEWithLogitsLoss) and types.isinstance(last, "torch.nn.Sigmoid"):
-        return "BCEWithLogitsLoss applies the sigmoid itself: remove the final nn.Sigmoid"
-    return None
-
-
 def diagnose_multiclass(types, train, X_tr, y_tr, X_te, y_te, n_classes, epochs):
     result = train(X_tr, y_tr, X_te, y_te, n_classes=n_classes, epochs=epochs, device="cpu")
     if not (isinstance(result, tuple) and len(result) == 2):
         return "return a pair (model, history)"
     model, history = result
-    problem = diagnose_training(types, history, epochs)
-    if problem:
-        return problem
-    shape = tuple(outputs(model, X_te[:5]).shape)
-    if shape != (5, n_classes):
-        return f"the model must output one logit per class: shape (N, {n_classes}), got {shape}"
-    return diagnose_classifier(types, model, X_te, y_te, nn.CrossEntropyLoss())
+    return (diagnose_training(types, history, epochs)
+            or multiclass_problem(KernelNetwork(types, model), X_te, y_te, n_classes))
 
 
 def class_accuracy(model, X, y):
@@ -278,29 +248,8 @@ def class_accuracy(model, X, y):
 
 
 def diagnose_grid(make, X, resolution, margin):
-    result = make(X, resolution=resolution, margin=margin)
-    if not (isinstance(result, (tuple, list)) and len(result) == 3):
-        return "return the triple xx, yy, points"
-    try:
-        xx, yy, points = (torch.as_tensor(t, dtype=torch.float32) for t in result)
-    except (TypeError, ValueError, RuntimeError):
-        return f"xx, yy and points must be tensors (got {', '.join(kind(t) for t in result)})"
-    X = torch.as_tensor(X, dtype=torch.float32)
-    if xx.shape != (resolution, resolution) or yy.shape != (resolution, resolution):
-        return f"xx and yy must have shape ({resolution}, {resolution}); got {tuple(xx.shape)} and {tuple(yy.shape)}"
-    if torch.allclose(xx[0], xx[0, 0].expand(resolution)) and not torch.allclose(xx[:, 0], xx[0, 0].expand(resolution)):
-        return ('x changes down the columns instead of along the rows: call torch.meshgrid(xs, ys, '
-                'indexing="xy") (the default "ij" indexing transposes the picture)')
-    expected_x = torch.linspace(float(X[:, 0].min()) - margin, float(X[:, 0].max()) + margin, resolution)
-    expected_y = torch.linspace(float(X[:, 1].min()) - margin, float(X[:, 1].max()) + margin, resolution)
-    if not (torch.allclose(xx[0], expected_x, atol=1e-4) and torch.allclose(yy[:, 0], expected_y, atol=1e-4)):
-        return ("the grid must run from the smallest to the largest value of each feature, widened by "
-                "margin on both sides, in `resolution` steps (torch.linspace)")
-    if points.shape != (resolution * resolution, 2):
-        return f"points must have shape ({resolution * resolution}, 2); got {tuple(points.shape)}"
-    if not (torch.allclose(points[:, 0], xx.reshape(-1)) and torch.allclose(points[:, 1], yy.reshape(-1))):
-        return "points[:, 0] must be xx.reshape(-1) and points[:, 1] yy.reshape(-1) (torch.stack(..., dim=1))"
-    return None
+    """The self-check's verdict (:func:`grid_problem`) on the student's ``make``."""
+    return grid_problem(make(X, resolution=resolution, margin=margin), X, resolution, margin)
 
 
 # -- exercises 1 and 2: data ---------------------------------------------------------------------

@@ -17,6 +17,7 @@ from autograder.hidden.kernel import (
     Kernel as Kernel,  # the lesson's tests import it from here
 )
 from autograder.hidden.kernel import named_leaf_modules as leaf_modules
+from course_utils.checks import ending_problem
 from course_utils.datasets import load_digits_8x8
 from course_utils.lessons.l03_activations_mlps import (
     AFFINE_HINT,
@@ -28,8 +29,6 @@ from course_utils.lessons.l03_activations_mlps import (
     CHECKPOINT_KEYS as CHECKPOINT_KEYS,  # imported from here
 )
 from course_utils.training import check_batch
-
-CLASSIFIER_ENDINGS = ("Softmax", "LogSoftmax", "ReLU", "Sigmoid")
 
 
 @functools.cache
@@ -123,10 +122,7 @@ def classifier_hint(kernel, model, inputs, targets):
     except ValueError as error:
         return str(error)
     leaves = leaf_modules(model)
-    if leaves and kernel.is_instance(leaves[-1][1], *CLASSIFIER_ENDINGS):
-        return (f"CrossEntropyLoss applies log-softmax itself: remove the final "
-                f"{kind(leaves[-1][1])} and return raw logits")
-    return None
+    return ending_problem(nn.CrossEntropyLoss(), kind(leaves[-1][1]) if leaves else "")
 
 
 def train_in_kernel(kernel, model, train, val, *, lr, epochs, batch_size, seed):

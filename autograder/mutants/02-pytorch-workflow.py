@@ -118,8 +118,8 @@ MISTAKES = [
             "    return xx, yy, torch.stack([xx.reshape(-1), yy.reshape(-1)], dim=1)\n"
         ),
         "lost": 2,
-        "hint": 'indexing="xy"',
-        "self_check": 'indexing="xy"',
+        "hint": "\"xy\" is the plotting convention",
+        "self_check": "\"xy\" is the plotting convention",
     },
     {
         "intent": 'a softmax layer in front of CrossEntropyLoss, which applies log-softmax itself',

@@ -21,6 +21,78 @@ WEIGHTED = ("the batches differ in size: weight each batch's mean loss by its si
             "then divide by the number of samples")
 
 
+# -- exercise 4: the loss and the optimizer ----------------------------------------------------------
+
+def loss_kind(loss_fn, is_instance, type_name):
+    """"BCEWithLogitsLoss", "BCELoss" or ``type_name(loss_fn)``; ``is_instance(obj, name)``
+    answers isinstance for a class of torch.nn (in this process or in the student's kernel)."""
+    for name in ("BCEWithLogitsLoss", "BCELoss"):
+        if is_instance(loss_fn, f"torch.nn.{name}"):
+            return name
+    return type_name(loss_fn)
+
+
+def loss_and_optimizer_problem(loss, optimizer, own_parameters, learning_rates, lr):
+    """A hint when Exercise 4's pair is not BCEWithLogitsLoss with SGD over the model's own
+    parameters at ``lr``, else None: ``loss`` from :func:`loss_kind`, ``optimizer`` the
+    optimizer's type name, ``own_parameters`` whether it holds exactly the model's parameters,
+    ``learning_rates`` those of its parameter groups."""
+    if loss == "BCELoss":
+        return ("BCELoss expects probabilities, but the model outputs logits: choose the binary loss "
+                "that applies the sigmoid itself (the table above)")
+    if loss != "BCEWithLogitsLoss":
+        return f"{loss} is not the loss for one logit and 0/1 labels (see the table above)"
+    if optimizer != "SGD":
+        return f"this exercise asks for plain stochastic gradient descent (got {optimizer})"
+    if not own_parameters:
+        return "the optimizer must update the parameters of the model passed in, all of them"
+    if not all(is_close(rate, lr) for rate in learning_rates):
+        return f"the optimizer's learning rate must be the lr passed in ({lr}); got {learning_rates}"
+    return None
+
+
+def diagnose_loss_and_optimizer(make, lr):
+    """The self-check of Exercise 4: ``make`` called on a probe nn.Linear, judged by
+    :func:`loss_and_optimizer_problem`."""
+    probe = nn.Linear(2, 1)
+    returned = make(probe, lr=lr)
+    if not (isinstance(returned, (tuple, list)) and len(returned) == 2):
+        return "return a pair (loss_fn, optimizer)"
+    loss_fn, optimizer = returned
+    groups = optimizer.param_groups if isinstance(optimizer, torch.optim.Optimizer) else []
+    handed = [p for group in groups for p in group["params"]]
+    own = sorted(map(id, handed)) == sorted(map(id, probe.parameters()))
+    return loss_and_optimizer_problem(loss_kind(loss_fn, _is_instance, _type_name), _type_name(optimizer), own,
+                                      [group["lr"] for group in groups], lr)
+
+
+def _is_instance(value, dotted):
+    return isinstance(value, getattr(nn, dotted.rsplit(".", 1)[1]))
+
+
+def _type_name(value):
+    return type(value).__name__
+
+
+# -- exercise 5: the epoch loss -----------------------------------------------------------------------
+
+def epoch_mean_problem(got, losses, sizes):
+    """A hint when ``got`` is not the per-sample mean of batches with mean ``losses`` and
+    ``sizes`` samples, else None."""
+    if not isinstance(got, float):
+        return f"return a Python float (got {type(got).__name__})"
+    expected = sum(float(loss) * size for loss, size in zip(losses, sizes)) / sum(sizes)
+    if is_close(got, expected):
+        return None
+    if is_close(got, sum(float(loss) for loss in losses) / len(losses)):
+        return WEIGHTED
+    if got < expected / 4:
+        return ("the result is far too small: divide by the number of samples seen, not by a loop "
+                "offset or a sum of sizes counted twice")
+    return (f"expected {expected:.4f}, got {got:.4f}: an epoch's loss is the mean over all of its "
+            "samples")
+
+
 # -- exercise 6: one epoch of mini-batch training ----------------------------------------------------
 
 def _replay_linear_epoch(weight, bias, X, y, lr, batch_size, *, zero_grad=True, full_batch=False):
@@ -258,39 +330,32 @@ def runs_problem(run, seed, epochs, final_test_loss):
                            other["train_loss"] != history["train_loss"])
 
 
-# -- exercise 9: the ReLU network ------------------------------------------------------------------
+# -- exercise 10: the grid ------------------------------------------------------------------------
 
-RELU_PROBE = torch.linspace(-3.0, 3.0, 13)
-PASS_THROUGH = ("Dropout", "Flatten", "Identity")
-
-
-def relu_layers_problem(activations, n_hidden):
-    """A hint when the network's activation layers do not compute ReLU, else None.
-
-    ``activations``: (type name, its output for :data:`RELU_PROBE` or None) of every leaf module
-    without parameters, in order; what each computes decides, not its name."""
-    relus = 0
-    for kind, output in activations:
-        if output is not None and torch.allclose(torch.as_tensor(output).float(), torch.relu(RELU_PROBE)):
-            relus += 1
-        elif kind not in PASS_THROUGH:
-            return (f"{kind} does not compute ReLU: this exercise asks for nn.ReLU() after every "
-                    "hidden nn.Linear")
-    if relus < n_hidden:
-        return f"put an nn.ReLU() after every hidden nn.Linear (found {relus} for {n_hidden} hidden layers)"
+def grid_problem(result, X, resolution, margin):
+    """A hint when ``result`` is not the (xx, yy, points) grid of Exercise 10 over the points
+    ``X`` with ``resolution`` steps and ``margin``, else None."""
+    if not (isinstance(result, (tuple, list)) and len(result) == 3):
+        return "return the triple xx, yy, points"
+    try:
+        xx, yy, points = (torch.as_tensor(t, dtype=torch.float32) for t in result)
+    except (TypeError, ValueError, RuntimeError):
+        return f"xx, yy and points must be tensors (got {', '.join(type(t).__name__ for t in result)})"
+    X = torch.as_tensor(X, dtype=torch.float32)
+    square = (resolution, resolution)
+    if xx.shape != square or yy.shape != square:
+        return f"xx and yy must have shape {square}; got {tuple(xx.shape)} and {tuple(yy.shape)}"
+    if torch.allclose(xx[0], xx[0, 0].expand(resolution)) and not torch.allclose(xx[:, 0], xx[0, 0].expand(resolution)):
+        return ("x changes down the columns instead of along the rows: the picture comes out "
+                'transposed (look at meshgrid\'s `indexing`: "xy" is the plotting convention)')
+    expected_x = torch.linspace(float(X[:, 0].min()) - margin, float(X[:, 0].max()) + margin, resolution)
+    expected_y = torch.linspace(float(X[:, 1].min()) - margin, float(X[:, 1].max()) + margin, resolution)
+    if not (torch.allclose(xx[0], expected_x, atol=1e-4) and torch.allclose(yy[:, 0], expected_y, atol=1e-4)):
+        return ("the grid must run from the smallest to the largest value of each feature, widened by "
+                "margin on both sides, in `resolution` evenly spaced steps")
+    if points.shape != (resolution * resolution, 2):
+        return f"points must have shape ({resolution * resolution}, 2); got {tuple(points.shape)}"
+    if not (torch.allclose(points[:, 0], xx.reshape(-1)) and torch.allclose(points[:, 1], yy.reshape(-1))):
+        return ("row k of points must hold the x and y of the k-th grid point, in the order of xx and yy "
+                "read row by row")
     return None
-
-
-def module_activations(model):
-    """(type name, output for :data:`RELU_PROBE` or None) of ``model``'s leaf modules without
-    parameters (see :func:`relu_layers_problem`)."""
-    found = []
-    for module in model.modules():
-        if list(module.children()) or list(module.parameters(recurse=False)):
-            continue
-        try:
-            with torch.no_grad():
-                found.append((type(module).__name__, module(RELU_PROBE.clone())))
-        except Exception:  # noqa: BLE001 - a module that cannot take a 1-D tensor computes no ReLU
-            found.append((type(module).__name__, None))
-    return found
