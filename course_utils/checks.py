@@ -17,8 +17,10 @@ A lesson cell that uses the result of an exercise runs inside :func:`builds_on`:
         model = CNN()
         history = fit(model, ...)
 
-Until the exercise works, the cell prints one ``[TODO]`` line and stops there, and so do the
-later ``builds_on("Exercise 3")`` cells that use what it would have defined.
+Until the exercise is answered, the cell prints one ``[TODO]`` line and stops there, and so do
+the later ``builds_on("Exercise 3")`` cells that use what it would have defined. When the
+exercise's self-check failed and the cell then raises, it prints that hint instead of a traceback
+and stops there too: a wrong answer does not stop "Run All".
 """
 import math
 from contextlib import contextmanager
@@ -49,6 +51,7 @@ def expect_no_problem(hint: str | None) -> None:
 
 
 _NOT_DONE: set[str] = set()  # exercises seen raising NotImplementedError in this kernel
+_FAILED: dict[str, dict[str, str]] = {}  # exercise -> {self-check: the hint it printed last}
 
 
 def _exercise(name: str) -> str:
@@ -59,14 +62,22 @@ def _exercise(name: str) -> str:
 @contextmanager
 def builds_on(*exercises: str):
     """Run a lesson cell that needs the named exercises; skip its rest with a [TODO] line while
-    one of them is not done yet. Errors in finished answers are shown as usual."""
+    one of them is not done yet, or with a [FAIL] line repeating the hint when it raises while
+    one of them fails its self-check. Other errors are shown as usual."""
     names = [_exercise(name) for name in exercises]
     try:
         yield
     except NotImplementedError:
         _NOT_DONE.update(names)
-    except NameError:
-        if not _NOT_DONE.intersection(names):
+    except Exception as error:
+        failed = [name for name in names if _FAILED.get(name)]
+        if failed:
+            hint = next(iter(_FAILED[failed[0]].values()))
+            print(f"[FAIL] this cell stopped at {type(error).__name__}: it uses your answer to "
+                  f"{' and '.join(failed)}, whose self-check said \"{hint}\"; it runs once that "
+                  "answer passes.")
+            return
+        if not (isinstance(error, NameError) and _NOT_DONE.intersection(names)):
             raise  # a real mistake, not a value that an unfinished exercise did not define
     else:
         _NOT_DONE.difference_update(names)
@@ -78,20 +89,27 @@ def builds_on(*exercises: str):
 @contextmanager
 def self_check(name: str, on_error: str | None = None):
     """Run the checks in the ``with`` block and print one pass, not-attempted or hint line."""
-    _NOT_DONE.discard(_exercise(name))
+    exercise = _exercise(name)
+    _NOT_DONE.discard(exercise)
+    _FAILED.setdefault(exercise, {}).pop(name, None)
     try:
         yield
     except NotImplementedError:
-        _NOT_DONE.add(_exercise(name))
+        _NOT_DONE.add(exercise)
         print(f"[TODO] {name}: {NOT_ATTEMPTED}")
+        return
     except AssertionError as failure:
-        print(f"[FAIL] {name}: {failure or 'the result is not what was expected'}")
+        problem = str(failure) or "the result is not what was expected"
     except Exception as error:  # noqa: BLE001 - the student's code crashed: say where, not a traceback
         advice = f" Hint: {on_error}" if on_error else ""
-        print(f"[FAIL] {name}: your code raised {type(error).__name__}: {error}.{advice}")
+        problem = f"your code raised {type(error).__name__}: {error}.{advice}"
     else:
         problem = diagnose_answer_rules(name)
-        print(f"[FAIL] {name}: {problem}" if problem else f"[PASS] {name}")
+    if problem:
+        _FAILED[exercise][name] = problem
+        print(f"[FAIL] {name}: {problem}")
+    else:
+        print(f"[PASS] {name}")
 
 
 def _model_device(model):

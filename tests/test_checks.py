@@ -108,3 +108,22 @@ def test_self_check_records_unanswered_exercises(capsys):
     with builds_on("Exercise 9"):
         print(never_defined)  # noqa: F821
     assert capsys.readouterr().out.count("[TODO]") == 2
+
+
+def test_a_cell_using_a_failed_answer_prints_its_hint_instead_of_stopping(capsys):
+    from course_utils.checks import builds_on
+
+    with self_check("Exercise 11: duration"):
+        expect(False, "the GIF writer wants milliseconds")
+    with self_check("Exercise 11: loop"):  # a second check of the same exercise passes
+        pass
+    with builds_on("Exercise 10", "Exercise 11"):
+        raise KeyError("duration")
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith("[FAIL] this cell stopped at KeyError")
+    assert "Exercise 11" in last and "the GIF writer wants milliseconds" in last
+    with self_check("Exercise 11: duration"):  # fixed: the next error is the student's to see
+        pass
+    with pytest.raises(KeyError):
+        with builds_on("Exercise 11"):
+            raise KeyError("duration")

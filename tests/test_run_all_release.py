@@ -7,9 +7,13 @@ unanswered release every exercise must say ``[TODO]`` and the notebook must run 
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
+from autograder.authoring.simulate import fill_with_solution, reference_answers, replace_source
+from autograder.authoring.simulate import released as released_nb
 from autograder.course import REPO_ROOT, Course
 from autograder.instructor.release import release
+from autograder.mutants import catalogue
 from autograder.preprocessors.tag_cells_that_raise import RAISES
 
 pytestmark = pytest.mark.slow
@@ -66,6 +70,44 @@ def test_release_tags_exactly_the_cells_that_raise(released, lesson):
             assert tagged, f"test cell {meta.get('grade_id')} is not tagged {RAISES}"
         elif tagged:
             assert meta.get("solution") and "raise NotImplementedError" in cell.source
+
+
+def _mistake_rounds(lesson):
+    """The lesson's named mistakes in rounds: round k holds the k-th mistake of every exercise
+    that has one, so each mistake is tried once, in as few runs as the longest list."""
+    by_cell = {}
+    for mistake in catalogue(lesson)[0]:
+        by_cell.setdefault(mistake["cell"], []).append(mistake)
+    return [[mistakes[k] for mistakes in by_cell.values() if k < len(mistakes)]
+            for k in range(max(map(len, by_cell.values()), default=0))]
+
+
+ROUNDS = [(lesson, k) for lesson in LESSONS for k in range(len(_mistake_rounds(lesson)))]
+
+
+@pytest.mark.parametrize("lesson, round_number", ROUNDS)
+def test_run_all_survives_wrong_answers(released, lesson, round_number, monkeypatch):
+    """Every answer filled in, a round of the catalogue's mistakes among them: Run All reaches
+    the last cell, and only the tests of the exercises answered wrongly raise."""
+    nb = released_nb(released, lesson)
+    fill_with_solution(nb, reference_answers(released, lesson))
+    wrong = {mistake["cell"]: mistake for mistake in _mistake_rounds(lesson)[round_number]}
+    for cell, mistake in wrong.items():
+        replace_source(nb, cell, mistake["source"])
+    path = released.release_notebook(lesson).with_name(f"mistakes-{round_number}.ipynb")
+    nbformat.write(nb, str(path))
+    try:
+        nb = _run_all(path, monkeypatch)
+    except CellExecutionError as error:
+        pytest.fail(f"{lesson} with {[m['intent'] for m in wrong.values()]}: Run All stopped: {error}"[:3000])
+    finally:
+        path.unlink()
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert all(cell.get("execution_count") for cell in code), "a code cell did not run"
+    for cell in code:
+        if any(o.output_type == "error" for o in cell.outputs):
+            meta = cell.metadata.get("nbgrader", {})
+            assert meta.get("grade") and not meta.get("solution"), f"{meta.get('grade_id')} raised"
 
 
 def test_a_source_notebook_has_no_raises_exception_tags():

@@ -28,6 +28,29 @@ _STEP = "        optimizer.step()\n"
 
 MISTAKES = [
     {
+        "intent": "BCELoss on logits: the loss wants probabilities (the lesson's later cells use this pair)",
+        "cell": "ex4-loss-optimizer",
+        "source": (
+            "def make_loss_and_optimizer(model, lr=0.1):\n"
+            "    return nn.BCELoss(), torch.optim.SGD(model.parameters(), lr=lr)\n"
+        ),
+        "lost": 1,
+        "hint": "BCELoss expects probabilities",
+        "self_check": "BCELoss expects probabilities",
+    },
+    {
+        "intent": "a ReLU between the two layers: the model is no longer the linear one the lesson shows",
+        "cell": "ex3-linear",
+        "source": (
+            "def build_linear_model(in_features, hidden_features, out_features):\n"
+            "    return nn.Sequential(nn.Linear(in_features, hidden_features), nn.ReLU(),\n"
+            "                         nn.Linear(hidden_features, out_features))\n"
+        ),
+        "lost": 2,
+        "hint": "no activation (and no sigmoid) between or after the layers",
+        "self_check": "no activation (and no sigmoid) between or after the layers",
+    },
+    {
         "intent": "averages the batch means, ignoring a smaller last batch",
         "cell": "ex5-epoch-loss",
         "source": (
