@@ -29,6 +29,8 @@ BY_HAND = {
     "l1_loss": BASICS + ("abs", "mean", "sum"),
     "mse_loss": BASICS + ("abs", "pow", "square", "mean", "sum"),
     "one_hot": BASICS + ("eye", "scatter", "scatter_", "index_select", "index_put_"),
+    "cross_entropy_from_logits": BASICS + ("sum", "mean", "gather", "take_along_dim", "index_select",
+                                           "values"),
     # lesson 5
     "standardize": BASICS + ("expand_dims", "newaxis", "mean", "std"),
     "per_class_accuracy": BASICS + ("nan", "mean", "sum", "bincount", "count_nonzero", "nonzero",

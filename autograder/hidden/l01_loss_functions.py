@@ -17,6 +17,7 @@ from autograder.hidden.kernel import (
     kernel_adam as kernel_adam,  # the lesson's tests import it from here
 )
 from autograder.hidden.kernel import leaf_modules
+from course_utils.lessons import l01_cross_entropy as cross_entropy
 from course_utils.lessons.l01_loss_functions import (
     broadcast_problem,
     diagnose_task_choice,
@@ -78,6 +79,38 @@ def handwritten_loss_problem(student, my_loss, reference, name, formula, rng, sh
     n = int(rng.integers(2, 9))
     return broadcast_problem(name, n, raises_error(ValueError, my_loss, random_tensor(rng, (n, 1)),
                                                    random_tensor(rng, (n,))))
+
+
+def cross_entropy_cases(rng):
+    """(logits, targets) for Exercise 4: ordinary logits of random sizes, then large ones that
+    overflow exp (scaled from the same draw, so a remembered answer does not fit)."""
+    cases = []
+    for scale in (1.0, 3.0, float(rng.uniform(300, 1000))):
+        n, c = int(rng.integers(3, 9)), int(rng.integers(2, 7))
+        cases.append((random_tensor(rng, (n, c), scale), torch.from_numpy(rng.integers(0, c, size=n))))
+    return cases
+
+
+def cross_entropy_from_logits_problem(student, rng):
+    """Exercise 4's verdict (:func:`course_utils.lessons.l01_cross_entropy.cross_entropy_problem`)
+    on the student's function: values here, gradients computed in the kernel."""
+    gradient_in_kernel = student.module("course_utils.lessons.l01_cross_entropy").logits_gradient
+    loss = student.cross_entropy_from_logits
+    for logits, targets in cross_entropy_cases(rng):
+        try:
+            mine = loss(logits, targets)
+        except NotImplementedError:
+            raise
+        except StudentError as error:
+            raised = str(error).partition(" raised ")[2]
+            return f"{cross_entropy.NAME} raised {raised} for logits of shape {tuple(logits.shape)}"
+        gradient = gradient_in_kernel(loss, logits, targets)
+        problem = cross_entropy.cross_entropy_problem(mine, kind(mine), gradient, logits, targets)
+        if problem:
+            return problem
+    n = int(rng.integers(3, 8))
+    return cross_entropy.shape_problem(raises_error(ValueError, loss, random_tensor(rng, (n, 3)),
+                                                    torch.zeros(n - 1, dtype=torch.long)))
 
 
 # -- repairing an NLL model (exercise 3) -------------------------------------------------------

@@ -26,7 +26,78 @@ _SHAPE_CHECK = ("    if predictions.shape != targets.shape:\n"
                 "        raise ValueError('shapes differ')\n")
 
 
+_CE = ("def cross_entropy_from_logits(logits, targets):\n"
+       "{check}"
+       "    largest = logits.max(dim=1, keepdim=True).values\n"
+       "    log_sum_exp = {lse}\n"
+       "    picked = logits[torch.arange(len(logits)), targets]\n"
+       "    return {result}\n")
+_CE_CHECK = ("    if len(targets) != len(logits):\n"
+             "        raise ValueError('one target per row of logits')\n")
+_LSE = "largest.squeeze(1) + (logits - largest).exp().sum(dim=1).log()"
+
+
 MISTAKES = [
+    {
+        "intent": "cross-entropy written literally: exp overflows for large logits",
+        "cell": "ex4-cross-entropy",
+        "source": _CE.format(check=_CE_CHECK, lse="logits.exp().sum(dim=1).log()",
+                             result="(log_sum_exp - picked).mean()"),
+        "lost": 3,
+        "hint": "the loss is not finite for large logits",
+        "self_check": "the loss is not finite for large logits",
+    },
+    {
+        "intent": "the log-sum-exp trick without adding the maximum back",
+        "cell": "ex4-cross-entropy",
+        "source": _CE.format(check=_CE_CHECK, lse="(logits - largest).exp().sum(dim=1).log()",
+                             result="(log_sum_exp - picked).mean()"),
+        "lost": 3,
+        "hint": "where PyTorch gives",
+        "self_check": "where PyTorch gives",
+    },
+    {
+        "intent": "cross-entropy summed over the samples instead of averaged",
+        "cell": "ex4-cross-entropy",
+        "source": _CE.format(check=_CE_CHECK, lse=_LSE, result="(log_sum_exp - picked).sum()"),
+        "lost": 3,
+        "hint": "where PyTorch gives",
+        "self_check": "where PyTorch gives",
+    },
+    {
+        "intent": "the target's logit picked with logits[:, targets]: an (N, N) table, averaged",
+        "cell": "ex4-cross-entropy",
+        "source": _CE.format(check=_CE_CHECK, lse=_LSE,
+                             result="(log_sum_exp - logits[:, targets]).mean()"),
+        "lost": 3,
+        "hint": "where PyTorch gives",
+        "self_check": "where PyTorch gives",
+    },
+    {
+        "intent": "no check of the number of targets",
+        "cell": "ex4-cross-entropy",
+        "source": _CE.format(check="", lse=_LSE, result="(log_sum_exp - picked).mean()"),
+        "lost": 3,
+        "hint": "must raise ValueError when the number of targets differs",
+        "self_check": "must raise ValueError when the number of targets differs",
+    },
+    {
+        "intent": "the loss returned as a Python float: nothing to backpropagate",
+        "cell": "ex4-cross-entropy",
+        "source": _CE.format(check=_CE_CHECK, lse=_LSE, result="(log_sum_exp - picked).mean().item()"),
+        "lost": 3,
+        "hint": "must return a torch tensor",
+        "self_check": "must return a torch tensor",
+    },
+    {
+        "intent": "delegates the exercise to PyTorch's own cross-entropy",
+        "cell": "ex4-cross-entropy",
+        "source": ("def cross_entropy_from_logits(logits, targets):\n" + _CE_CHECK
+                   + "    return F.cross_entropy(logits, targets)\n"),
+        "lost": 3,
+        "hint": "cross_entropy",
+        "self_check": "cross_entropy",
+    },
     {
         "intent": 'no shape check: (N, 1) against (N,) silently broadcasts to (N, N)',
         "cell": "ex1-l1-loss",
