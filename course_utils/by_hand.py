@@ -31,6 +31,10 @@ BY_HAND = {
     "one_hot": BASICS + ("eye", "scatter", "scatter_", "index_select", "index_put_"),
     "cross_entropy_from_logits": BASICS + ("sum", "mean", "gather", "take_along_dim", "index_select",
                                            "values"),
+    # lesson 4
+    "forward_backward": BASICS + ("tanh", "sum", "mean", "T", "t", "transpose", "matmul", "mm", "values",
+                                  "gather", "pow", "square", "keys", "items"),
+    "numerical_gradient": BASICS,
     # lesson 5
     "standardize": BASICS + ("expand_dims", "newaxis", "mean", "std"),
     "per_class_accuracy": BASICS + ("nan", "mean", "sum", "bincount", "count_nonzero", "nonzero",

@@ -40,40 +40,40 @@ OTHER_MISTAKES = [
      "collapse must not change the layers it is given"),
     ("ex1-collapse", "def collapse(first, second):\n    return nn.Sequential(first, second)\n",
      "collapse must return an nn.Linear layer"),
-    ("ex3-xor-mlp", "def xor_mlp(hidden, activation=nn.ReLU):\n"
+    ("ex5-xor-mlp", "def xor_mlp(hidden, activation=nn.ReLU):\n"
                     "    return nn.Sequential(nn.Linear(2, hidden), activation(), nn.Linear(hidden, 2))\n",
      "one logit"),
-    ("ex3-xor-mlp", "def xor_mlp(hidden, activation=nn.ReLU):\n"
+    ("ex5-xor-mlp", "def xor_mlp(hidden, activation=nn.ReLU):\n"
                     "    return nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, 1))\n",
      "use the activation it is given"),
-    ("ex3-xor-mlp", "xor_mlp = lambda hidden, activation=nn.ReLU: nn.Sequential(\n"
+    ("ex5-xor-mlp", "xor_mlp = lambda hidden, activation=nn.ReLU: nn.Sequential(\n"
                     "    nn.Linear(2, hidden), activation(), nn.Linear(hidden, 1))\n",
      "define `xor_mlp` with `def` or `class`"),
     ("ex1-collapse", "from course_utils import MLP\n\n\ndef collapse(first, second):\n"
                      "    return nn.Linear(1, 1)\n",
      "do not import from course_utils"),
-    ("ex4-loss-optimizer", "def make_loss_and_optimizer(model):\n"
+    ("ex6-loss-optimizer", "def make_loss_and_optimizer(model):\n"
                            "    return nn.BCEWithLogitsLoss(), torch.optim.Adam(\n"
                            "        nn.Linear(2, 1).parameters(), lr=0.05)\n" + TRAIN_XOR,
      "pass model.parameters()"),
-    ("ex4-loss-optimizer", "def make_loss_and_optimizer(model):\n"
+    ("ex6-loss-optimizer", "def make_loss_and_optimizer(model):\n"
                            "    copies = [p.detach().clone().requires_grad_()\n"
                            "              for p in model.parameters()]\n"
                            "    return nn.BCEWithLogitsLoss(), torch.optim.Adam(copies, lr=0.05)\n" + TRAIN_XOR,
      "pass model.parameters()"),
-    ("ex4-loss-optimizer", "class BCEWithLogitsLoss(nn.MSELoss):\n    pass\n\n\n"
+    ("ex6-loss-optimizer", "class BCEWithLogitsLoss(nn.MSELoss):\n    pass\n\n\n"
                            "def make_loss_and_optimizer(model):\n"
                            "    optimizer = torch.optim.Adam(model.parameters(), lr=0.05)\n"
                            "    return BCEWithLogitsLoss(), optimizer\n" + TRAIN_XOR,
      "your loss does not compute binary cross-entropy on logits"),
-    ("ex4-loss-optimizer", "def make_loss_and_optimizer(model):\n"
+    ("ex6-loss-optimizer", "def make_loss_and_optimizer(model):\n"
                            "    optimizer = torch.optim.SGD(model.parameters(), lr=0.001)\n"
                            "    return nn.BCEWithLogitsLoss(), optimizer\n" + TRAIN_XOR,
      "try torch.optim.Adam with lr=0.05"),
-    ("ex4-loss-optimizer", REFERENCE_LOSS + "\n\ndef train_xor(model, X, y, epochs=20, seed=0):\n"
+    ("ex6-loss-optimizer", REFERENCE_LOSS + "\n\ndef train_xor(model, X, y, epochs=20, seed=0):\n"
                            "    return None\n",
      "train_xor trained MLP(2, 16, 1) to only"),
-    ("ex4-loss-optimizer", REFERENCE_LOSS + "\n\ndef train_xor(model, X, y, epochs=20, seed=0):\n"
+    ("ex6-loss-optimizer", REFERENCE_LOSS + "\n\ndef train_xor(model, X, y, epochs=20, seed=0):\n"
                            "    return train_loop(model, X, y)\n",
      "`train_loop` comes from outside this answer cell"),
 ]

@@ -13,6 +13,7 @@ from autograder.hidden.kernel import (
 )
 from autograder.hidden.kernel import leaf_modules
 from course_utils.datasets import make_xor_blobs
+from course_utils.lessons import l04_backprop as backprop
 
 
 def xor_data(seed, n_per_blob=100, std=0.1):
@@ -104,3 +105,38 @@ def layout_of(model):
     shapes = [(int(m.in_features), int(m.out_features)) for m, k in zip(leaves, kinds)
               if k == "Linear"]
     return kinds, shapes
+
+
+# -- exercises 3 and 4: backpropagation by hand and the numerical gradient --------------------------
+
+def backprop_cases(rng, n_cases=3):
+    """(params, X, y) in float64 for 2-h-2 networks of random widths, drawn from ``rng``."""
+    cases = []
+    for _ in range(n_cases):
+        hidden, n = int(rng.integers(2, 7)), int(rng.integers(3, 10))
+        params = {key: torch.from_numpy(rng.standard_normal(shape)) for key, shape in
+                  (("W1", (hidden, 2)), ("b1", (hidden,)), ("W2", (2, hidden)), ("b2", (2,)))}
+        cases.append((params, torch.from_numpy(rng.standard_normal((n, 2))), torch.from_numpy(rng.integers(0, 2, n))))
+    return cases
+
+
+def backprop_answer_problem(student, rng):
+    """Exercise 3's verdict (:func:`course_utils.lessons.l04_backprop.backprop_problem`) on the
+    student's ``forward_backward`` for fresh networks and data."""
+    for params, X, y in backprop_cases(rng):
+        problem = backprop.backprop_problem(student.forward_backward(params, X, y), params, X, y)
+        if problem:
+            return problem
+    return None
+
+
+def numerical_gradient_answer_problem(student, rng, eps=1e-3):
+    """Exercise 4's verdict on the student's ``numerical_gradient``, applied in the kernel to the
+    lesson's probe function at fresh points."""
+    probe = student.module("course_utils.lessons.l04_backprop").probe_function
+    for shape in ((int(rng.integers(3, 7)),), (int(rng.integers(2, 4)), int(rng.integers(2, 4)))):
+        x = torch.from_numpy(rng.standard_normal(shape))
+        problem = backprop.numerical_gradient_problem(student.numerical_gradient(probe, x, eps), x, eps)
+        if problem:
+            return problem
+    return None

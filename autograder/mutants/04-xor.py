@@ -11,10 +11,134 @@ _TRAIN_XOR = (
     "               batch_size=64, seed=seed, verbose=False)\n"
 )
 
+_BACKPROP = (
+    "def forward_backward(params, X, y):\n"
+    "    W1, b1, W2, b2 = params['W1'], params['b1'], params['W2'], params['b2']\n"
+    "    n, rows = len(X), torch.arange(len(X))\n"
+    "    hidden = (X @ W1.T + b1).tanh()\n"
+    "    logits = hidden @ W2.T + b2\n"
+    "    shifted = logits - logits.max(dim=1, keepdim=True).values\n"
+    "    probabilities = shifted.exp() / shifted.exp().sum(dim=1, keepdim=True)\n"
+    "    loss = -probabilities[rows, y].log().mean()\n"
+    "    d_logits = probabilities.clone()\n"
+    "{one_hot}"
+    "{mean}"
+    "    d_hidden = (d_logits @ W2){slope}\n"
+    "    return loss, {{'W1': d_hidden.T @ X, 'b1': d_hidden.{b1}(dim=0),\n"
+    "                  'W2': {w2}, 'b2': d_logits.sum(dim=0)}}\n"
+)
+_RIGHT = {"one_hot": "    d_logits[rows, y] -= 1\n", "mean": "    d_logits = d_logits / n\n",
+          "slope": " * (1 - hidden ** 2)", "b1": "sum", "w2": "d_logits.T @ hidden"}
+_NUMERICAL = (
+    "def numerical_gradient(f, x, eps=1e-3):\n"
+    "    gradient = torch.zeros_like(x)\n"
+    "    flat_x, flat_gradient = x.view(-1), gradient.view(-1)\n"
+    "    base = float(f(x))\n"
+    "    for j in range(flat_x.numel()):\n"
+    "        kept = flat_x[j].item()\n"
+    "        flat_x[j] = kept + eps\n"
+    "        above = float(f(x))\n"
+    "        flat_x[j] = kept - eps\n"
+    "        below = float(f(x))\n"
+    "{restore}"
+    "        flat_gradient[j] = {difference}\n"
+    "    return gradient\n"
+)
+_RESTORE = "        flat_x[j] = kept\n"
+
+
 MISTAKES = [
     {
-        "intent": "section 10's mistake: MSE on 0/1 labels",
-        "cell": "ex4-loss-optimizer",
+        "intent": "backward pass without the 1/N of the mean: every gradient N times too large",
+        "cell": "ex3-backprop",
+        "source": _BACKPROP.format(**{**_RIGHT, "mean": ""}),
+        "lost": 4,
+        "hint": "N times too large",
+        "self_check": "N times too large",
+    },
+    {
+        "intent": "tanh's slope taken as 1 - tanh (not 1 - tanh squared)",
+        "cell": "ex3-backprop",
+        "source": _BACKPROP.format(**{**_RIGHT, "slope": " * (1 - hidden)"}),
+        "lost": 4,
+        "hint": "check how the gradient passes back through W2 and through tanh",
+        "self_check": "check how the gradient passes back through W2 and through tanh",
+    },
+    {
+        "intent": "the gradient skips tanh on the way back",
+        "cell": "ex3-backprop",
+        "source": _BACKPROP.format(**{**_RIGHT, "slope": ""}),
+        "lost": 4,
+        "hint": "check how the gradient passes back through W2 and through tanh",
+        "self_check": "check how the gradient passes back through W2 and through tanh",
+    },
+    {
+        "intent": "the softmax's gradient without subtracting the one-hot target",
+        "cell": "ex3-backprop",
+        "source": _BACKPROP.format(**{**_RIGHT, "one_hot": ""}),
+        "lost": 4,
+        "hint": "start from the gradient of the loss with respect to the logits",
+        "self_check": "start from the gradient of the loss with respect to the logits",
+    },
+    {
+        "intent": "W2's gradient transposed",
+        "cell": "ex3-backprop",
+        "source": _BACKPROP.format(**{**_RIGHT, "w2": "hidden.T @ d_logits"}),
+        "lost": 4,
+        "hint": "the gradient of W2 must have W2's shape",
+        "self_check": "the gradient of W2 must have W2's shape",
+    },
+    {
+        "intent": "b1's gradient averaged over the samples instead of summed",
+        "cell": "ex3-backprop",
+        "source": _BACKPROP.format(**{**_RIGHT, "b1": "mean"}),
+        "lost": 4,
+        "hint": "b1 is wrong while the output layer's gradients are right",
+        "self_check": "b1 is wrong while the output layer's gradients are right",
+    },
+    {
+        "intent": "autograd instead of the backward pass by hand: refused",
+        "cell": "ex3-backprop",
+        "source": (
+            "def forward_backward(params, X, y):\n"
+            "    leaves = {key: value.clone().requires_grad_(True) for key, value in params.items()}\n"
+            "    hidden = (X @ leaves['W1'].T + leaves['b1']).tanh()\n"
+            "    logits = hidden @ leaves['W2'].T + leaves['b2']\n"
+            "    loss = (logits.exp().sum(dim=1).log() - logits[torch.arange(len(X)), y]).mean()\n"
+            "    loss.backward()\n"
+            "    return loss.detach(), {key: leaf.grad for key, leaf in leaves.items()}\n"
+        ),
+        "lost": 4,
+        "hint": "backward",
+        "self_check": "backward",
+    },
+    {
+        "intent": "a one-sided (forward) difference: errs by about eps",
+        "cell": "ex4-numerical-gradient",
+        "source": _NUMERICAL.format(restore=_RESTORE, difference="(above - base) / eps"),
+        "lost": 2,
+        "hint": "a one-sided difference errs by about eps",
+        "self_check": "a one-sided difference errs by about eps",
+    },
+    {
+        "intent": "the element is not put back: later elements are measured at a moved point",
+        "cell": "ex4-numerical-gradient",
+        "source": _NUMERICAL.format(restore="", difference="(above - below) / (2 * eps)"),
+        "lost": 2,
+        "hint": "put every element back before you move the next one",
+        "self_check": "put every element back before you move the next one",
+    },
+    {
+        "intent": "the central difference divided by eps, not 2 eps",
+        "cell": "ex4-numerical-gradient",
+        "source": _NUMERICAL.format(restore=_RESTORE, difference="(above - below) / eps"),
+        "lost": 2,
+        "hint": "twice too large",
+        "self_check": "twice too large",
+    },
+    {
+        "intent": "section 11's mistake: MSE on 0/1 labels",
+        "cell": "ex6-loss-optimizer",
         "source": (
             "def make_loss_and_optimizer(model):\n"
             "    return nn.MSELoss(), torch.optim.Adam(model.parameters(), lr=0.05)\n"
@@ -40,7 +164,7 @@ MISTAKES = [
     },
     {
         "intent": "section 4's mistake: no activation between the layers, the network stays linear",
-        "cell": "ex3-xor-mlp",
+        "cell": "ex5-xor-mlp",
         "source": (
             "def xor_mlp(hidden, activation=nn.ReLU):\n"
             "    return nn.Sequential(nn.Linear(2, hidden), nn.Linear(hidden, 1))\n"
@@ -51,7 +175,7 @@ MISTAKES = [
     },
     {
         "intent": 'a final sigmoid in front of BCEWithLogitsLoss',
-        "cell": "ex3-xor-mlp",
+        "cell": "ex5-xor-mlp",
         "source": (
             "def xor_mlp(hidden, activation=nn.ReLU):\n"
             "    return nn.Sequential(nn.Linear(2, hidden), activation(), nn.Linear(hidden, 1),\n"
@@ -63,7 +187,7 @@ MISTAKES = [
     },
     {
         "intent": "delegation: the library's MLP instead of the student's own layers",
-        "cell": "ex3-xor-mlp",
+        "cell": "ex5-xor-mlp",
         "source": (
             "def xor_mlp(hidden, activation=nn.ReLU):\n"
             "    return MLP(2, hidden, 1, activation='relu')\n"

@@ -1,7 +1,8 @@
 """Simulated students for lesson 4 (notebooks/04-xor).
 
-Points: ex1-collapse-tests 2, ex2-or-and-tests 3, ex3-xor-mlp-tests 2,
-ex4-loss-optimizer-tests 3 (autograded total 10); q1-why-nonlinear 2 and q2-bce-not-mse 2 are
+Points: ex1-collapse-tests 2, ex2-or-and-tests 3, ex3-backprop-tests 4,
+ex4-numerical-gradient-tests 2, ex5-xor-mlp-tests 2, ex6-loss-optimizer-tests 3 (autograded total 16);
+q1-why-nonlinear 2 and q2-bce-not-mse 2 are
 graded by hand and never counted here.
 """
 
@@ -9,7 +10,7 @@ graded by hand and never counted here.
 # collapse and the MLP answered correctly; the OR/AND thresholds sit too close to the corners
 # (right on the four corners, wrong for the noisy blobs); the training left unanswered.
 PARTIAL = {
-    "solutions": ["ex1-collapse", "ex3-xor-mlp"],
+    "solutions": ["ex1-collapse", "ex5-xor-mlp"],
     "replace": {
         "ex2-or-and": (
             "def or_and_weights():\n"
