@@ -40,6 +40,8 @@ BY_HAND = {
     "per_class_accuracy": BASICS + ("nan", "mean", "sum", "bincount", "count_nonzero", "nonzero",
                                     "minimum", "maximum", "errstate"),
     # lesson 6
+    "InvertedDropout": BASICS + ("Module", "super", "p", "training", "rand", "rand_like", "bernoulli"),
+    "weight_decay_term": BASICS + ("parameters", "named_parameters", "sum", "pow", "square"),
     "l2_penalty": BASICS + ("coefs_", "intercepts_", "alpha", "sum", "square", "pow", "power",
                             "dot", "vdot"),
 }

@@ -30,7 +30,8 @@ def _hidden_tests():
 
 
 def test_every_answer_is_checked_for_own_code():
-    assert sorted(LESSON.hidden) == ["ex1-l2-penalty-tests", "ex2-make-frame-tests", "ex3-write-gif-tests"]
+    assert sorted(LESSON.hidden) == ["ex1-l2-penalty-tests", "ex2-make-frame-tests", "ex3-write-gif-tests",
+                                     "ex4-dropout-tests", "ex5-weight-decay-tests", "ex6-keep-best-tests"]
     for grade_id, code in LESSON.hidden.items():
         assert "expect_own_code(" in code, grade_id
 

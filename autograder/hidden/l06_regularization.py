@@ -9,9 +9,12 @@ The data are drawn from the hidden test's ``rng``: a random split of the lesson'
 standardized as in the lesson.
 """
 import numpy as np
+import torch
 
-from autograder.grading.trusted_tests import Remote, kind
+from autograder.grading.trusted_tests import Remote, StudentError, kind
+from autograder.hidden.kernel import KernelTypes
 from course_utils.datasets import load_iris_2d, train_val_split
+from course_utils.lessons import l06_pytorch as pytorch
 from course_utils.lessons.l06_regularization import (
     OWN_CODE,
     block_frames,
@@ -23,9 +26,11 @@ from course_utils.lessons.l06_regularization import (
 )
 
 LESSON_MODULE = "course_utils.lessons.l06_regularization"
+PYTORCH_MODULE = "course_utils.lessons.l06_pytorch"
 __all__ = ["LESSON_MODULE", "OWN_CODE", "as_number", "changed_fraction", "check_regions", "feature_names",
            "frame_alphas", "frame_problem", "gif_case", "gif_problem", "iris_split", "is_frame",
-           "penalty_cases", "penalty_problem", "read_frame", "read_gif"]
+           "penalty_cases", "penalty_problem", "read_frame", "read_gif", "dropout_answer_problem",
+           "weight_decay_answer_problem", "keep_best_answer_problem"]
 
 
 def iris_split(rng):
@@ -117,3 +122,69 @@ def read_gif(student, path):
         return None
     data = student.module("numpy").fromfile(path, dtype="uint8")
     return data.tobytes() if isinstance(data, np.ndarray) else None
+
+
+# -- Exercises 4 to 6: dropout, weight decay and the best epoch in PyTorch ----------------------------
+
+def dropout_answer_problem(student, rng):
+    """Exercise 4's verdict (:func:`course_utils.lessons.l06_pytorch.dropout_problem`) on the
+    student's ``InvertedDropout``, built and called in the kernel with a rate and inputs from ``rng``."""
+    p = round(float(rng.uniform(0.2, 0.6)), 2)
+    x = torch.from_numpy(rng.uniform(0.5, 1.5, size=int(rng.integers(3000, 5000))).astype(np.float32))
+    layer = student.InvertedDropout(p)
+    if not KernelTypes(student).isinstance(layer, "torch.nn.Module"):
+        return pytorch.dropout_problem(False, x, None, None, None, None, p)
+    eval_out = layer.eval()(x)
+    train_out, again_out = layer.train()(x), layer(x)
+    zero_p_out = student.InvertedDropout(0.0).train()(x)
+    return pytorch.dropout_problem(True, x, eval_out, train_out, again_out, zero_p_out, p)
+
+
+def kernel_network(student, n_inputs, seed):
+    """The lesson's ``small_network`` built in the kernel with ``seed``, and its parameters here."""
+    student.module("torch").manual_seed(seed)
+    model = student.module(PYTORCH_MODULE).small_network(n_inputs)
+    return model, {name: torch.as_tensor(value).clone() for name, value in model.state_dict().items()}
+
+
+def weight_decay_answer_problem(student, rng):
+    """Exercise 5's verdict on the student's ``weight_decay_term`` for a fresh network in the kernel."""
+    weight_decay = round(float(rng.uniform(0.01, 0.5)), 3)
+    model, _ = kernel_network(student, int(rng.integers(3, 9)), int(rng.integers(2 ** 31)))
+    state = student.module(PYTORCH_MODULE).parameters_of(model)
+    value = student.weight_decay_term(model, weight_decay)
+    gradients = student.module(PYTORCH_MODULE).parameter_gradients(student.weight_decay_term, model, weight_decay)
+    return pytorch.weight_decay_problem(value, gradients, state, weight_decay)
+
+
+def own_term_works(student, rng):
+    """Whether the student's ``weight_decay_term`` (Exercise 5) passes its own test's check."""
+    try:
+        return weight_decay_answer_problem(student, rng) is None
+    except (NotImplementedError, StudentError):
+        return False
+
+
+def keep_best_answer_problem(student, rng):
+    """Exercise 6's verdict on the student's ``train_keep_best``: a network built in the kernel
+    trained there by the student's loop, its validation losses and final weights compared with the
+    specified loop replayed here from the same initial weights."""
+    train, val, _ = pytorch.noisy_features_data(int(rng.integers(10_000)), n_train=40, n_val=40, n_test=0)
+    decay = round(float(rng.uniform(0.01, 0.1)), 3)
+    if not own_term_works(student, rng):
+        decay = 0.0  # the loop is judged on its own: Exercise 5's mistake costs Exercise 5 only
+    for keep_best, weight_decay in ((True, decay), (False, 0.0)):
+        for _ in range(10):  # a draw whose best epoch is not the last, so that keeping it shows
+            epochs = int(rng.integers(10, 20))
+            model, initial = kernel_network(student, train[0].shape[1], int(rng.integers(2 ** 31)))
+            expected = pytorch.specified_validation_losses(initial, train, val, epochs=epochs, lr=0.02,
+                                                           weight_decay=weight_decay)
+            if min(expected) < expected[-1]:
+                break
+        result = student.train_keep_best(model, train, val, epochs=epochs, lr=0.02, weight_decay=weight_decay,
+                                         keep_best=keep_best)
+        final = pytorch.validation_loss(model.state_dict(), val)
+        problem = pytorch.keep_best_problem(result, expected, final, keep_best)
+        if problem:
+            return problem
+    return None

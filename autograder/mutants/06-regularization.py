@@ -35,7 +35,129 @@ def _frame(**changes):
 def _gif(call):
     return f"def write_gif(frames, path, fps):\n    {call}\n"
 
+_DROPOUT = (
+    "class InvertedDropout(nn.Module):\n"
+    "    def __init__(self, p=0.5):\n"
+    "        super().__init__()\n"
+    "        self.p = p\n"
+    "\n"
+    "    def forward(self, x):\n"
+    "{guard}"
+    "        keep = (torch.rand_like(x) >= self.p).float()\n"
+    "        return {result}\n"
+)
+_GUARD = "        if not self.training or self.p == 0:\n            return x\n"
+_KEEP_BEST = (
+    "def train_keep_best(model, train_data, val_data, *, epochs, lr, weight_decay=0.0, keep_best=True):\n"
+    "    import copy\n"
+    "    (X, y), (X_val, y_val) = train_data, val_data\n"
+    "    optimizer = torch.optim.Adam(model.parameters(), lr=lr)\n"
+    "    losses, best_state = [], None\n"
+    "    for _ in range(epochs):\n"
+    "        model.train()\n"
+    "        optimizer.zero_grad()\n"
+    "        loss = F.cross_entropy(model(X), y){term}\n"
+    "        loss.backward()\n"
+    "        optimizer.step()\n"
+    "{evaluate}"
+    "        if losses[-1] == min(losses):\n"
+    "            best_state = {copy}\n"
+    "    if keep_best:\n"
+    "        model.load_state_dict(best_state)\n"
+    "    return losses.index(min(losses)) + {first}, losses\n"
+)
+_EVAL = ("        model.eval()\n"
+         "        with torch.no_grad():\n"
+         "            losses.append(F.cross_entropy(model(X_val), y_val).item())\n")
+_RIGHT = {"term": " + weight_decay_term(model, weight_decay)", "evaluate": _EVAL,
+          "copy": "copy.deepcopy(model.state_dict())", "first": "1"}
+
+
 MISTAKES = [
+    {
+        "intent": "dropout without the scaling: the outputs shrink in training and not in evaluation",
+        "cell": "ex4-dropout",
+        "source": _DROPOUT.format(guard=_GUARD, result="x * keep"),
+        "lost": 3,
+        "hint": "must be scaled up so that each output's expected value equals its input",
+        "self_check": "must be scaled up so that each output's expected value equals its input",
+    },
+    {
+        "intent": "dropout also in evaluation mode",
+        "cell": "ex4-dropout",
+        "source": _DROPOUT.format(guard="", result="x * keep / (1 - self.p)"),
+        "lost": 3,
+        "hint": "in evaluation mode (self.training is False) dropout must return its input unchanged",
+        "self_check": "in evaluation mode (self.training is False) dropout must return its input unchanged",
+    },
+    {
+        "intent": "p read as the probability to keep a value",
+        "cell": "ex4-dropout",
+        "source": _DROPOUT.format(guard=_GUARD, result="x * (1 - keep) / self.p"),
+        "lost": 3,
+        "hint": "of the values should be 0",
+        "self_check": "of the values should be 0",
+    },
+    {
+        "intent": "the library's dropout instead of the student's own: refused",
+        "cell": "ex4-dropout",
+        "source": _DROPOUT.format(guard=_GUARD, result="F.dropout(x, self.p, self.training)"),
+        "lost": 3,
+        "hint": "dropout",
+        "self_check": "dropout",
+    },
+    {
+        "intent": "weight decay on the biases too",
+        "cell": "ex5-weight-decay",
+        "source": ("def weight_decay_term(model, weight_decay):\n"
+                   "    return weight_decay / 2 * sum((p ** 2).sum() for p in model.parameters())\n"),
+        "lost": 2,
+        "hint": "penalize the weight matrices only",
+        "self_check": "penalize the weight matrices only",
+    },
+    {
+        "intent": "weight decay without the 1/2",
+        "cell": "ex5-weight-decay",
+        "source": ("def weight_decay_term(model, weight_decay):\n"
+                   "    return weight_decay * sum((p ** 2).sum() for p in model.parameters() if p.dim() > 1)\n"),
+        "lost": 2,
+        "hint": "twice too large",
+        "self_check": "twice too large",
+    },
+    {
+        "intent": "the term turned into a Python number: it no longer has a gradient",
+        "cell": "ex5-weight-decay",
+        "source": ("def weight_decay_term(model, weight_decay):\n"
+                   "    total = sum(float((p ** 2).sum()) for p in model.parameters() if p.dim() > 1)\n"
+                   "    return torch.tensor(weight_decay / 2 * total)\n"),
+        "lost": 2,
+        "hint": "the term has no gradient",
+        "self_check": "the term has no gradient",
+    },
+    {
+        "intent": "the best epoch kept as the state_dict itself, not a copy: the last weights remain",
+        "cell": "ex6-keep-best",
+        "source": _KEEP_BEST.format(**{**_RIGHT, "copy": "model.state_dict()"}),
+        "lost": 3,
+        "hint": "keep a copy of the state_dict",
+        "self_check": "keep a copy of the state_dict",
+    },
+    {
+        "intent": "the weight-decay term left out of the training loss",
+        "cell": "ex6-keep-best",
+        "source": _KEEP_BEST.format(**{**_RIGHT, "term": ""}),
+        "lost": 3,
+        "hint": "the weight-decay term added to the training loss",
+        "self_check": "the weight-decay term added to the training loss",
+    },
+    {
+        "intent": "the best epoch counted from 0",
+        "cell": "ex6-keep-best",
+        "source": _KEEP_BEST.format(**{**_RIGHT, "first": "0"}),
+        "lost": 3,
+        "hint": "best_epoch must count epochs from 1",
+        "self_check": "best_epoch must count epochs from 1",
+    },
     {
         "intent": 'penalizes the biases too',
         "cell": "ex1-l2-penalty",
@@ -162,3 +284,8 @@ MISTAKES = [
         "self_check": "",
     },
 ]
+
+
+EQUIVALENT = {
+    ("ex6-keep-best", "no-no-grad"): "torch.no_grad() only saves memory: the validation losses are the same numbers",
+}
