@@ -578,7 +578,8 @@ def attacked_real_lesson(tmp_path_factory):
             f"import os\nfor p in ({str(course.db_path)!r}, {str(REPO_ROOT / 'notebooks')!r}):\n"
             f"    print(p, os.path.exists(p))\n"
             f"try:\n    open({str(lib / 'planted.py')!r}, 'w')\nexcept OSError as e:\n    print(type(e).__name__)\n")),
-            5),  # the code ran and reached nothing; the exercise's own-code check refuses `import os` (3 points)
+            ("full", 3)),  # the code ran and reached nothing; the exercise's own-code check refuses
+        # `import os`: full marks less that exercise's 3 points
     }
     results = {}
     for student, (nb, score) in attacks.items():
@@ -596,6 +597,7 @@ def attacked_real_lesson(tmp_path_factory):
 def test_attacks_on_a_real_lesson_get_their_exact_scores(attacked_real_lesson):
     for student, (outcome, score, before, after) in attacked_real_lesson.items():
         assert outcome.problem is None, (student, outcome.line())
-        expected = outcome.auto_max if score == "full" else score
+        expected = outcome.auto_max if score == "full" else \
+            outcome.auto_max - score[1] if isinstance(score, tuple) else score
         assert outcome.auto_max > 0 and outcome.score == expected, (student, outcome.line())
         assert before == after, student

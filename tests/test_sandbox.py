@@ -383,3 +383,15 @@ def test_the_sandbox_command_line_shows_no_course_folder(start, course):
     assert "bwrap --args" in out
     for hidden in (str(REPO), str(course), COURSE_LIB, "--ro-bind"):
         assert hidden not in out, (hidden, out)
+
+
+def test_the_sandbox_mounts_show_no_course_package_path(start):
+    """The course packages are copied into the scratch folder and bound from there: no mount
+    inside names the folder they live in on the host (the course's own folder)."""
+    import course_utils
+
+    km, kc = start()
+    out = run(kc, "print(open('/proc/self/mountinfo').read())\nimport course_utils\nprint(course_utils.__file__)")
+    host = str(Path(course_utils.__file__).resolve().parent)
+    assert f"{COURSE_LIB}/course_utils/__init__.py" in out
+    assert host not in out, out

@@ -100,6 +100,7 @@ class Sandbox:
             self.home = os.path.join(self.scratch, "home")
             self.work = os.path.join(self.scratch, "work")
             self.data = os.path.join(self.scratch, "data")
+            self.lib = os.path.join(self.scratch, "lib")
             for sub in (".mpl", ".ipython"):
                 os.makedirs(os.path.join(self.home, sub))
             os.mkdir(os.path.join(self.scratch, "runtime"))
@@ -115,8 +116,26 @@ class Sandbox:
         os.mkdir(self.work)
         self._mirror_data_home()
         self.give_away(self.scratch)
+        self._copy_packages()
         if folder:
             self.receive(folder)
+
+    def _copy_packages(self) -> None:
+        """lib/: a read-only copy of each course package (the grader's own, never the
+        submission's), bound into the sandbox from here so that its mount shows no host path."""
+        os.mkdir(self.lib)
+        for _, source in self._package_sources():
+            target = os.path.join(self.lib, os.path.basename(source))
+            if os.path.isdir(source):
+                shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.tmp"))
+            else:
+                shutil.copy2(source, target)
+        if self.uid is None:
+            return  # the kernel runs as this user, who owns the scratch folder anyway
+        for top, _, files in os.walk(self.lib):  # root's, and read-only for the sandbox's user
+            for name in files:
+                os.chmod(os.path.join(top, name), 0o444)
+            os.chmod(top, 0o555)
 
     def receive(self, folder: str) -> None:
         """Copy the submission folder into work/ (also into a kernel that is already running
@@ -164,16 +183,22 @@ class Sandbox:
             for name in dirs + files:
                 os.lchown(os.path.join(top, name), self.uid, self.uid)
 
-    def _package_binds(self) -> list[tuple[str, str]]:
-        binds = []
+    def _package_sources(self) -> list[tuple[str, str]]:
+        """(name, host path) of each course package: its folder, or its module file."""
+        sources = []
         for name in self.packages:
             spec = importlib.util.find_spec(name)
             if spec is None or not spec.origin:
                 continue
             is_pkg = spec.submodule_search_locations is not None
-            source = os.path.dirname(spec.origin) if is_pkg else spec.origin
-            binds.append((source, f"{COURSE_LIB}/{os.path.basename(source)}"))
-        return binds
+            sources.append((name, os.path.dirname(spec.origin) if is_pkg else spec.origin))
+        return sources
+
+    def _package_binds(self) -> list[tuple[str, str]]:
+        """The copies in lib/ (see :meth:`_copy_packages`) at COURSE_LIB."""
+        if not os.path.isdir(self.lib):
+            return []
+        return [(os.path.join(self.lib, name), f"{COURSE_LIB}/{name}") for name in sorted(os.listdir(self.lib))]
 
     def environment(self, env: dict) -> dict[str, str]:
         new = {
