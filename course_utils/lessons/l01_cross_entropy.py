@@ -10,7 +10,7 @@ same way and ask the same question; the cases always include logits large enough
 import torch
 from torch.nn import functional as F
 
-from .l01_loss_functions import loss_gradient_problem, loss_value_problem, raises_error
+from .l01_loss_functions import called, loss_gradient_problem, loss_value_problem, raises_error
 
 NAME = "cross_entropy_from_logits"
 FORMULA = "mean over the samples of log(sum_j exp(z_j)) - z_y"
@@ -68,12 +68,9 @@ def diagnose_cross_entropy(loss, seed=0):
              (3 * torch.randn(4, 6, generator=generator), torch.tensor([5, 0, 3, 3])),
              (extreme_logits(), torch.tensor([0, 2, 1]))]
     for logits, targets in cases:
-        try:
-            mine = loss(logits, targets)
-        except NotImplementedError:
-            raise
-        except Exception as error:  # noqa: BLE001 - report the student's crash as a hint
-            return f"{NAME} raised {type(error).__name__}: {error} for logits of shape {tuple(logits.shape)}"
+        mine, crashed = called(loss, NAME, f"logits of shape {tuple(logits.shape)}", logits, targets)
+        if crashed:
+            return crashed
         problem = cross_entropy_problem(mine, type(mine).__name__, logits_gradient(loss, logits, targets),
                                         logits, targets)
         if problem:

@@ -159,6 +159,17 @@ def broadcast_problem(name, n, raised) -> str | None:
             f"target, a ({n}, {n}) table of errors")
 
 
+def called(function, name, inputs, *args):
+    """(what ``function(*args)`` returned, None), or (None, a hint naming the exception it raised
+    for ``inputs``); an unanswered exercise's NotImplementedError goes through."""
+    try:
+        return function(*args), None
+    except NotImplementedError:
+        raise
+    except Exception as error:  # noqa: BLE001 - report the student's crash as a hint
+        return None, f"{name} raised {type(error).__name__}: {error} for {inputs}"
+
+
 def diagnose_handwritten_loss(my_loss, reference, name, formula, seed=0,
                               shapes=((5,), (4, 1), (3, 2))) -> str | None:
     """A hint when ``my_loss(predictions, targets)`` differs from the ``reference`` torch
@@ -171,12 +182,9 @@ def diagnose_handwritten_loss(my_loss, reference, name, formula, seed=0,
     jacobian = torch.autograd.functional.jacobian
     for shape in shapes:
         predictions, targets = torch.randn(shape, generator=generator), torch.randn(shape, generator=generator)
-        try:
-            mine = my_loss(predictions, targets)
-        except NotImplementedError:
-            raise
-        except Exception as error:  # noqa: BLE001 - report the student's crash as a hint
-            return f"{name} raised {type(error).__name__}: {error} for inputs of shape {shape}"
+        mine, crashed = called(my_loss, name, f"inputs of shape {shape}", predictions, targets)
+        if crashed:
+            return crashed
         problem = loss_value_problem(name, formula, shape, mine, type(mine).__name__, reference(predictions, targets))
         if problem:
             return problem
