@@ -29,7 +29,7 @@ from autograder.sandbox import seccomp
 from autograder.sandbox.cgroups import CGROUP_FS, Cgroup, parent_pid
 from autograder.sandbox.limits import MiB, SandboxLimits, describe_size
 from autograder.sandbox.plain_files import copy_plain
-from autograder.sandbox.scratch import is_full, make_scratch, remove_scratch
+from autograder.sandbox.scratch import copy_read_only, is_full, make_scratch, remove_scratch
 
 COURSE_LIB = "/opt/course/lib"
 COURSE_VENV = "/opt/course/venv"  # the course's virtual environment, whatever its host path
@@ -121,21 +121,10 @@ class Sandbox:
             self.receive(folder)
 
     def _copy_packages(self) -> None:
-        """lib/: a read-only copy of each course package (the grader's own, never the
-        submission's), bound into the sandbox from here so that its mount shows no host path."""
-        os.mkdir(self.lib)
-        for _, source in self._package_sources():
-            target = os.path.join(self.lib, os.path.basename(source))
-            if os.path.isdir(source):
-                shutil.copytree(source, target, ignore=shutil.ignore_patterns("*.tmp"))
-            else:
-                shutil.copy2(source, target)
-        if self.uid is None:
-            return  # the kernel runs as this user, who owns the scratch folder anyway
-        for top, _, files in os.walk(self.lib):  # root's, and read-only for the sandbox's user
-            for name in files:
-                os.chmod(os.path.join(top, name), 0o444)
-            os.chmod(top, 0o555)
+        """lib/: a copy of each course package (the grader's own, never the submission's), bound
+        into the sandbox from here so that its mount shows no host path; root's and read-only
+        when the kernel runs as another user."""
+        copy_read_only([source for _, source in self._package_sources()], self.lib, protect=self.uid is not None)
 
     def receive(self, folder: str) -> None:
         """Copy the submission folder into work/ (also into a kernel that is already running

@@ -62,3 +62,21 @@ def reap_orphaned_scratch(base: str = "") -> int:
             remove_scratch(path, capped=False)
             reaped += 1
     return reaped
+
+
+def copy_read_only(sources, folder: str, protect: bool) -> None:
+    """Copy each file or folder of ``sources`` into the new ``folder``; with ``protect``, make the
+    copies read-only for everyone (their owner stays this process's user)."""
+    os.mkdir(folder)
+    for source in sources:
+        target = os.path.join(folder, os.path.basename(source))
+        if os.path.isdir(source):
+            shutil.copytree(source, target)
+        else:
+            shutil.copy2(source, target)
+    if not protect:
+        return
+    for top, _, files in os.walk(folder):
+        for name in files:
+            os.chmod(os.path.join(top, name), 0o444)
+        os.chmod(top, 0o555)
