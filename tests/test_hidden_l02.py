@@ -15,6 +15,7 @@ from autograder.grading.trusted_tests import (
 )
 from autograder.hidden import kernel
 from autograder.hidden import l02_pytorch_workflow as h
+from course_utils.lessons.l02_networks import is_affine
 
 
 def local_student(namespace, sources=None):
@@ -132,7 +133,8 @@ def test_linear_layers_and_affinity_of_a_remote_model():
     stack, relu = student.stack(), student.relu()
     assert [layer.out_features for layer in kernel.linear_layers(types_, stack)] == [4, 2]
     assert kernel.n_parameters(stack) == 3 * 4 + 4 + 4 * 2 + 2
-    assert kernel.is_affine(stack, 3, rng) and not kernel.is_affine(relu, 3, rng)
+    pair = (kernel.random_inputs(rng, 16, 3), kernel.random_inputs(rng, 16, 3))
+    assert is_affine(h.KernelNetwork(types_, stack), pair) and not is_affine(h.KernelNetwork(types_, relu), pair)
     assert [h.kind(m) for m in kernel.leaf_modules(relu)] == ["Linear", "ReLU", "Linear"]
 
 

@@ -134,14 +134,6 @@ def random_inputs(rng, n, in_features):
     return torch.as_tensor(rng.normal(size=(n, in_features)), dtype=torch.float32)
 
 
-def is_affine(model, in_features, rng):
-    """True when model(midpoint) equals the midpoint of the outputs, as for any linear map
-    (random points from ``rng``)."""
-    a, b = random_inputs(rng, 16, in_features), random_inputs(rng, 16, in_features)
-    return torch.allclose(outputs(model, (a + b) / 2), (outputs(model, a) + outputs(model, b)) / 2,
-                          atol=1e-5)
-
-
 def named_leaf_modules(model):
     """The (name, module) pairs of a kernel model's modules that have no submodules, in order."""
     named = list(model.named_modules())
