@@ -6,13 +6,14 @@ Lessons usually start with::
     device = start_lesson(seed=0)
 
 The core is ``settings`` (quick mode, device, seeding, ``start_lesson``), ``datasets``,
-``models``, ``training`` (the loop and checkpoints), ``plots`` (figures and GIFs) and
+``models``, ``training`` (the loop), ``checkpoints`` (saved models), ``plots`` (figures and GIFs) and
 ``checks`` (self-checks). What serves one lesson only is in ``course_utils.lessons``.
 """
+from .checkpoints import load_model, save_model, train_or_load
 from .checks import expect, self_check
 from .models import MLP, LeNet
 from .settings import is_quick, pick_device, scaled, seed_everything, start_lesson
-from .training import History, evaluate, fit, load_model, predict, save_model, train_or_load
+from .training import History, evaluate, fit, predict
 
 __all__ = ["History", "LeNet", "MLP", "evaluate", "expect", "fit", "is_quick",
            "load_model", "pick_device", "predict", "save_model", "scaled", "seed_everything",

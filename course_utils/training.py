@@ -3,22 +3,20 @@
 Data can be a pair ``(X, y)`` of tensors or arrays (preloaded once onto the device and sliced
 into batches: no per-sample work on the hot path) or a ``DataLoader``. The loss reported for an
 epoch is the mean over samples, whatever the batch sizes. ``fit`` can save a checkpoint after
-every epoch and resume from it; ``save_model``/``load_model`` keep a trained model.
+every epoch and resume from it (files written by ``course_utils.checkpoints``).
 """
 import copy
-import dataclasses
 import math
 import os
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import torch
 from torch import nn
 from torch.utils.data import DataLoader
 
-from . import models
+from .checkpoints import load_checkpoint, save_checkpoint
 from .progress import progress_bar, switched_off
 from .settings import pick_device
 
@@ -234,7 +232,8 @@ def fit(model, train_data, val_data=None, *, loss_fn, optimizer, epochs, batch_s
     train_data, val_data = _prepare(train_data, device), _prepare(val_data, device)
     history, start, best_state = History(), 0, None
     if checkpoint is not None and resume and os.path.exists(checkpoint):
-        start, history, best_state = load_checkpoint(checkpoint, model, optimizer)
+        start, saved_history, best_state = load_checkpoint(checkpoint, model, optimizer)
+        history = History(**saved_history)
         if verbose:
             print(f"Resumed from {checkpoint} after epoch {start}")
     best_loss = min((v for v in history.val_loss if v is not None), default=math.inf)
@@ -346,79 +345,3 @@ def predict_outputs(model, X, batch_size=1024, device=None):
     finally:
         model.train(was_training)
     return torch.cat(chunks)
-
-
-# Saved models and training checkpoints.
-class CheckpointError(RuntimeError):
-    """A saved model or checkpoint file that cannot be read."""
-
-
-def _atomic_save(obj, path):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    torch.save(obj, tmp)
-    os.replace(tmp, path)  # never leave a half-written file behind
-
-
-def _read(path):
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as error:  # noqa: BLE001 - torch raises several types for a damaged file
-        raise CheckpointError(f"cannot read {path}: {type(error).__name__}: {error}") from None
-
-
-def save_model(model, path, config=None):
-    """Write the weights and the constructor arguments (``model.config`` by default)."""
-    config = dict(config if config is not None else getattr(model, "config", {}))
-    _atomic_save({"class": type(model).__name__, "config": config,
-                  "state_dict": model.state_dict()}, path)
-    return Path(path)
-
-
-def load_model(path, model_cls=None, device="cpu"):
-    """Rebuild a model saved by :func:`save_model`; ``model_cls`` defaults to the saved class
-    name looked up in ``course_utils.models``."""
-    saved = _read(path)
-    cls = model_cls or getattr(models, saved["class"], None)
-    if cls is None:
-        raise CheckpointError(f"{path} holds a {saved['class']}: pass model_cls to rebuild it")
-    model = cls(**saved["config"])
-    model.load_state_dict(saved["state_dict"])
-    return model.to(device)
-
-
-def train_or_load(path, build, train, retrain=False):
-    """Load the weights saved at ``path`` into ``build()``, or train the model and save it.
-
-    ``train(model)`` runs only when there is no usable file (or ``retrain=True``); a damaged
-    file is reported and the model is trained again.
-    """
-    model = build()
-    if Path(path).exists() and not retrain:
-        try:
-            model.load_state_dict(_read(path)["state_dict"])
-            print(f"Loaded trained model from {path}")
-            return model
-        except (CheckpointError, KeyError, RuntimeError) as error:
-            print(f"{error}; training again")
-    train(model)
-    save_model(model, path)
-    print(f"Saved trained model to {path}")
-    return model
-
-
-def save_checkpoint(path, model, optimizer, epoch, history, best_state=None):
-    """Write everything needed to resume training after ``epoch``, including the weights of
-    the best epoch so far (``best_state``) that ``fit(keep_best=True)`` restores at the end."""
-    _atomic_save({"model": model.state_dict(), "optimizer": optimizer.state_dict(),
-                  "epoch": epoch, "history": dataclasses.asdict(history),
-                  "best_state": best_state}, path)
-
-
-def load_checkpoint(path, model, optimizer):
-    """Restore model and optimizer state in place; return (epoch, History, best weights)."""
-    saved = _read(path)
-    model.load_state_dict(saved["model"])
-    optimizer.load_state_dict(saved["optimizer"])
-    return saved["epoch"], History(**saved["history"]), saved.get("best_state")

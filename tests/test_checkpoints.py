@@ -5,14 +5,8 @@ from torch import nn
 
 from course_utils.models import MLP, LeNet
 from course_utils.settings import seed_everything
-from course_utils.training import (
-    CheckpointError,
-    fit,
-    load_model,
-    predict_outputs,
-    save_model,
-    train_or_load,
-)
+from course_utils.checkpoints import CheckpointError, load_model, save_model, train_or_load
+from course_utils.training import fit, predict_outputs
 
 
 def test_saved_model_reloads_with_identical_predictions(tmp_path):

@@ -11,7 +11,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.neighbors import KNeighborsClassifier
 
 from course_utils import History
-from course_utils.lessons.l03_activations_mlps import (
+from course_utils.lessons.l03_comparison import (
     compare_classifiers,
     plot_classifier_comparison,
     plot_regression_fits,
