@@ -11,7 +11,7 @@ from pathlib import Path
 from autograder.course import Course, InstructorError
 from autograder.sandbox.limits import GiB, SandboxLimits
 
-COMMANDS = ("release", "autograde", "feedback", "export", "demo", "jupyter-setup")
+COMMANDS = ("release", "autograde", "feedback", "export", "demo", "jupyter-setup", "workspace")
 
 
 def build_parser():
@@ -95,6 +95,14 @@ def build_parser():
                             "or $JUPYTER_CONFIG_DIR)")
     setup.add_argument("--student-id", default=None,
                        help="the name submissions carry (default: the login name; JupyterHub's user)")
+
+    workspace = commands.add_parser("workspace", help="a student's own copy of the lessons (no "
+                                                      "solutions) and the student's JupyterLab menus")
+    workspace.add_argument("dest", type=Path, metavar="DIR", help="the folder to copy the lessons into")
+    workspace.add_argument("lessons", nargs="*", metavar="LESSON", help="default: all lessons")
+    workspace.add_argument("--config-dir", type=Path, default=None,
+                           help="the Jupyter configuration folder to write (default: ~/.jupyter, "
+                                "or $JUPYTER_CONFIG_DIR)")
     return parser
 
 
@@ -284,16 +292,28 @@ def run_jupyter_setup(course, args):
 
     from autograder.lab.setup import write_jupyter_config
 
-    exchange = _exchange(course, args, required=True)
+    exchange = _exchange(course, args, required=args.role == "instructor")
     config_dir = args.config_dir or Path(jupyter_config_dir())
     try:
         written = write_jupyter_config(config_dir, args.role, exchange, course_dir=course.root,
                                        student_id=args.student_id)
     except ValueError as error:
         raise InstructorError(str(error)) from None
-    print(f"JupyterLab for {'a student' if args.role == 'student' else 'an instructor'}: exchange {exchange}")
+    print(f"JupyterLab for {'a student' if args.role == 'student' else 'an instructor'}: "
+          f"{f'exchange {exchange}' if exchange else 'no exchange (no Assignment List)'}")
     for path in written:
         print(f"  wrote {path}")
+    return 0
+
+
+def run_workspace(course, args):
+    from autograder.lab.workspace import make_workspace
+
+    print(f"the lessons as students get them, in {args.dest}:")
+    make_workspace(course, args.dest, args.lessons)
+    args.role, args.student_id = "student", None
+    run_jupyter_setup(course, args)
+    print(f"open them with: {Path(sys.executable).parent / 'jupyter'} lab {args.dest}")
     return 0
 
 
@@ -304,4 +324,5 @@ COMMAND_RUNNERS = {
     "export": run_export,
     "demo": run_demo,
     "jupyter-setup": run_jupyter_setup,
+    "workspace": run_workspace,
 }

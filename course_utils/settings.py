@@ -1,7 +1,11 @@
 """Course-wide settings: quick mode, the dataset folder, the device, seeding, ``start_lesson``.
 
 ``COURSE_QUICK=1``  shrinks epochs and sample counts (CI, tests, autograding).
-``COURSE_DATA``     folder that caches downloaded datasets (default: ``<repo>/data``).
+``COURSE_DATA``     folder that caches downloaded datasets and saved models (default: ``<repo>/data``
+                    when this user may write there, else ``~/.cache/mlp-course``: a student with
+                    their own account owns nothing of the course folder).
+``COURSE_SHARED_DATA`` read-only folders (separated by ``:``) with datasets an admin cached for
+                    everyone; ``<repo>/data`` is one for a user who may not write it.
 ``COURSE_MNIST_DIR`` folder with MNIST IDX files (``t10k-images-idx3-ubyte.gz`` ...).
 ``COURSE_DEVICE``   force a device ("cpu", "cuda", "mps") instead of the automatic pick.
 ``COURSE_REFERENCE_KERNELS=1`` compute with the reference CPU kernels the stored outputs were
@@ -33,11 +37,36 @@ def scaled(full, quick):
     return quick if is_quick() else full
 
 
+def _may_write(path: Path) -> bool:
+    """Whether this user can create or write ``path`` (its nearest existing folder decides)."""
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return os.access(path, os.W_OK | os.X_OK)
+
+
+def user_data_home() -> Path:
+    """This user's own cache folder: ``$XDG_CACHE_HOME/mlp-course`` or ``~/.cache/mlp-course``."""
+    cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(cache) / "mlp-course"
+
+
 def data_home(data_home=None) -> Path:
-    """The dataset cache folder, created on first use."""
-    path = Path(data_home or os.environ.get("COURSE_DATA") or REPO_ROOT / "data")
+    """The folder this user's datasets and saved models go to, created on first use."""
+    course_data = REPO_ROOT / "data"
+    path = Path(data_home or os.environ.get("COURSE_DATA")
+                or (course_data if _may_write(course_data) else user_data_home()))
     path.mkdir(parents=True, exist_ok=True)
     return path
+
+
+def shared_data_homes(home=None) -> list[Path]:
+    """Folders read (never written) for a dataset missing from :func:`data_home`:
+    ``$COURSE_SHARED_DATA``'s, then the course's ``data/`` when this user may not write it."""
+    mine = data_home(home).resolve()
+    folders = [Path(p) for p in os.environ.get("COURSE_SHARED_DATA", "").split(os.pathsep) if p]
+    if not _may_write(REPO_ROOT / "data"):
+        folders.append(REPO_ROOT / "data")
+    return [f for f in dict.fromkeys(folders) if f.is_dir() and f.resolve() != mine]
 
 
 def pick_device(preferred: str | None = None, verbose: bool = False) -> torch.device:

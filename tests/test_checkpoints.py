@@ -3,9 +3,9 @@ import pytest
 import torch
 from torch import nn
 
+from course_utils.checkpoints import CheckpointError, load_model, save_model, train_or_load
 from course_utils.models import MLP, LeNet
 from course_utils.settings import seed_everything
-from course_utils.checkpoints import CheckpointError, load_model, save_model, train_or_load
 from course_utils.training import fit, predict_outputs
 
 

@@ -508,3 +508,20 @@ def test_mnist_denormalize_undoes_the_standardization():
     torch.testing.assert_close(shown[:, 0], torch.from_numpy(images).float() / 255, atol=1e-6,
                                rtol=0)
     assert isinstance(ds.mnist_denormalize(x.numpy()), np.ndarray)
+
+
+def test_a_verified_shared_copy_is_read_in_place_and_a_bad_one_passed_over(tmp_path, monkeypatch):
+    shared = tmp_path / "shared"
+    (shared / "sub").mkdir(parents=True)
+    good = shared / "sub" / "x.bin"
+    good.write_bytes(b"cached by the admin " * 20)
+    monkeypatch.setenv("COURSE_SHARED_DATA", str(shared))
+    home = tmp_path / "home"
+    path = _cache.fetch_file("x.bin", "http://127.0.0.1:9/x.bin", f"md5:{md5(good)}", "sub",
+                             data_home=home, download=False)
+    assert path == good and list((home / "sub").iterdir()) == []  # read there, nothing copied
+    good.write_bytes(b"damaged")
+    with pytest.raises(ds.DownloadError, match="no cached copy"):
+        _cache.fetch_file("x.bin", "http://127.0.0.1:9/x.bin", "md5:" + "0" * 32, "sub",
+                          data_home=home, download=False)
+    assert good.read_bytes() == b"damaged"  # not ours to delete

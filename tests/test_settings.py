@@ -48,3 +48,23 @@ def test_start_lesson_prints_one_line(capsys, monkeypatch):
     monkeypatch.delenv("COURSE_QUICK", raising=False)
     assert start_lesson(seed=3) == torch.device("cpu")
     assert capsys.readouterr().out == "Device: cpu | quick mode: off | seed: 3\n"
+
+
+def test_a_user_who_may_not_write_the_course_folder_gets_their_own_data_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("COURSE_DATA", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.setattr(settings.os, "access", lambda path, mode: False)  # a student, not root
+    assert settings.data_home() == tmp_path / "cache" / "mlp-course"
+    assert (tmp_path / "cache" / "mlp-course").is_dir()
+    assert settings.data_home(tmp_path / "arg") == tmp_path / "arg"  # an explicit folder still wins
+
+
+def test_shared_data_folders_are_the_admins_then_an_unwritable_course_folder(tmp_path, monkeypatch):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    monkeypatch.setenv("COURSE_SHARED_DATA", f"{shared}{settings.os.pathsep}{tmp_path / 'absent'}")
+    monkeypatch.setenv("COURSE_DATA", str(tmp_path / "mine"))
+    (settings.REPO_ROOT / "data").mkdir(exist_ok=True)
+    assert settings.shared_data_homes() == [shared]  # the course folder is ours to write
+    monkeypatch.setattr(settings.os, "access", lambda path, mode: False)
+    assert settings.shared_data_homes() == [shared, settings.REPO_ROOT / "data"]

@@ -10,7 +10,8 @@ configuration folder (``~/.jupyter`` by default; on JupyterHub the image's
   non-blocking one (autograder.lab.extension) for both; students get neither formgrader
   nor the course list;
 - ``labconfig/page_config.json``: the JupyterLab plugins students must not see (Formgrader,
-  Create Assignment, Courses) are disabled.
+  Create Assignment, Courses) are disabled, and the Assignment List when there is no exchange
+  (a student studying alone, ``python -m autograder workspace``).
 """
 import json
 from pathlib import Path
@@ -19,6 +20,7 @@ COURSE_ID = "mlp-course"
 ROLES = ("student", "instructor")
 INSTRUCTOR_ONLY_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                            "@jupyter/nbgrader:course-list")
+ASSIGNMENT_LIST_PLUGIN = "@jupyter/nbgrader:assignment-list"  # off without an exchange
 EXCHANGE_PLUGINS = {
     "student": {"submit": "PrivateSubmit"},
     "instructor": {"submit": "PrivateSubmit", "collect": "CheckedCollect",
@@ -27,21 +29,23 @@ EXCHANGE_PLUGINS = {
 INSTRUCTOR_ONLY_SERVER = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 
 
-def server_extensions(role):
-    """``ServerApp.jpserver_extensions`` for ``role``."""
+def server_extensions(role, exchange=True):
+    """``ServerApp.jpserver_extensions`` for ``role`` (the Assignment List only with an exchange)."""
     extensions = {"autograder.lab.extension": True,
                   "nbgrader.server_extensions.validate_assignment": False,
-                  "nbgrader.server_extensions.assignment_list": True}
+                  "nbgrader.server_extensions.assignment_list": bool(exchange)}
     extensions.update(dict.fromkeys(INSTRUCTOR_ONLY_SERVER, role == "instructor"))
     return extensions
 
 
 def nbgrader_config(role, exchange, course_dir=None, student_id=None):
     lines = [f"# Written by `python -m autograder jupyter-setup {role}`.", "c = get_config()  # noqa: F821",
-             f"c.CourseDirectory.course_id = {COURSE_ID!r}", f"c.Exchange.root = {str(exchange)!r}"]
-    # submissions private to their student; collected only from their own folders
-    lines += [f"c.ExchangeFactory.{step} = {f'autograder.exchange.private.{plugin}'!r}"
-              for step, plugin in EXCHANGE_PLUGINS[role].items()]
+             f"c.CourseDirectory.course_id = {COURSE_ID!r}"]
+    if exchange is not None:
+        lines.append(f"c.Exchange.root = {str(exchange)!r}")
+        # submissions private to their student; collected only from their own folders
+        lines += [f"c.ExchangeFactory.{step} = {f'autograder.exchange.private.{plugin}'!r}"
+                  for step, plugin in EXCHANGE_PLUGINS[role].items()]
     if role == "instructor":  # formgrader shows what students wrote without running it
         lines += ["c.HTMLExporter.sanitize_html = True",
                   "c.HTMLExporter.filters = {'clean_html': 'autograder.lab.html_sanitizer.clean_html', "
@@ -78,9 +82,11 @@ def write_jupyter_config(config_dir, role, exchange, course_dir=None, student_id
     server_file = config_dir / "jupyter_server_config.json"
     page_file = config_dir / "labconfig" / "page_config.json"
     disabled = dict.fromkeys(INSTRUCTOR_ONLY_PLUGINS, role == "student")
+    disabled[ASSIGNMENT_LIST_PLUGIN] = exchange is None
     files = {
         nbgrader_file: nbgrader_config(role, exchange, course_dir, student_id),
-        server_file: _merged(server_file, ("ServerApp", "jpserver_extensions"), server_extensions(role)),
+        server_file: _merged(server_file, ("ServerApp", "jpserver_extensions"),
+                             server_extensions(role, exchange is not None)),
         page_file: _merged(page_file, ("disabledExtensions",), disabled),
     }
     for path, text in files.items():

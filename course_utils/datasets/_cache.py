@@ -49,6 +49,19 @@ def cache_folder(subdir, data_home=None):
     return folder
 
 
+def shared_copy(filename, checksum, subdir, data_home=None):
+    """A verified copy in a shared, read-only data folder (``settings.shared_data_homes``), or
+    None; a shared copy that fails its checksum is passed over (it is not ours to delete)."""
+    for folder in settings.shared_data_homes(data_home):
+        path = folder / subdir / filename
+        try:
+            if path.is_file() and has_checksum(path, checksum):
+                return path
+        except OSError:
+            continue
+    return None
+
+
 def fetch_file(filename, urls, checksum, subdir, data_home=None, download=True,
                timeout=DEFAULT_TIMEOUT):
     """Return the path of a verified copy of ``filename``, downloading it if needed.
@@ -63,6 +76,9 @@ def fetch_file(filename, urls, checksum, subdir, data_home=None, download=True,
         print(f"Cached file {path} failed its checksum (corrupt or truncated); "
               "deleting it and downloading it again.")
         path.unlink()
+    shared = shared_copy(filename, checksum, subdir, data_home)
+    if shared is not None:
+        return shared
     if not download:
         raise DownloadError("no cached copy and download=False")
     if isinstance(urls, str):

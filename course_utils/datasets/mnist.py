@@ -15,7 +15,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch
 
 from ._announce import announce, print_once, report_fallback
-from ._cache import DEFAULT_TIMEOUT, cache_folder, fetch_file, has_checksum
+from ._cache import DEFAULT_TIMEOUT, fetch_file, has_checksum
 from ._paths import display_path
 from .errors import DatasetUnavailableError, DownloadError
 from .idx import read_idx
@@ -57,9 +57,9 @@ def load_mnist(data_home=None, download=True, raw_dir=None, n_test_holdout=1000,
         where = f"official MNIST IDX files in {display_path(raw_dir)}"
         return _bunch(*full, *test, source=where, test_source=where)
     try:
-        train_images, train_labels, test_images, test_labels = _fetch_full(
+        (train_images, train_labels, test_images, test_labels), folder = _fetch_full(
             data_home, download, timeout)
-        cached_in = display_path(cache_folder("MNIST/raw", data_home))
+        cached_in = display_path(folder)
         return _bunch(train_images, train_labels, test_images, test_labels,
                       source=f"full MNIST (downloaded, cached in {cached_in})",
                       test_source=f"official MNIST test set (downloaded, cached in {cached_in})")
@@ -77,7 +77,8 @@ def mnist_denormalize(x):
 
 
 def _fetch_full(data_home, download, timeout):
-    """The four official arrays from the cache, downloading missing files."""
+    """The four official arrays from the cache, downloading missing files, and the folder
+    they were read from."""
     arrays = []
     for stem in (TRAIN_IMAGES, TRAIN_LABELS, TEST_IMAGES, TEST_LABELS):
         name = stem + ".gz"
@@ -89,7 +90,7 @@ def _fetch_full(data_home, download, timeout):
             arrays.append(read_idx(path))
         except ValueError as error:
             raise DownloadError(str(error)) from None
-    return arrays
+    return arrays, path.parent
 
 
 def _resolve_raw_dir(raw_dir):
