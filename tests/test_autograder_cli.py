@@ -52,10 +52,29 @@ def test_release_lms_import_autograde_feedback_export(tmp_path):
     result = run_cli(tmp_path, "export")
     assert result.returncode == 0, result.stdout + result.stderr
     rows = {row["student_id"]: row for row in csv.DictReader((tmp_path / "grades.csv").open())}
-    assert float(rows["ada-lovelace"]["score"]) == 6 and float(rows["grace"]["score"]) == 0
-    assert float(rows["ada-lovelace"]["max_score"]) == 8
+    ada = rows["ada-lovelace"]  # a written answer still to grade: no score yet, and it says so
+    assert (ada["status"], ada["score"], ada["raw_score"]) == ("awaiting hand grading", "", "")
+    assert float(ada["autograded_score"]) == 6 and float(ada["to_grade_by_hand"]) == 2
+    assert float(ada["max_score"]) == 8
+    assert rows["grace"]["status"] == "graded" and float(rows["grace"]["score"]) == 0
+    assert rows["broken"]["status"] == "not graded" and rows["broken"]["score"] == ""
     table = result.stdout.splitlines()
-    assert any(line.split()[:2] == ["ada-lovelace", "6"] for line in table)
+    assert any(line.split()[:2] == ["ada-lovelace", "pending"] for line in table)
+    assert (tmp_path / "exports" / "canvas.csv").is_file()
+
+    from nbgrader.api import Gradebook  # the instructor grades the written answer, as formgrader does
+
+    with Gradebook(course.db_url) as gb:
+        for notebook in gb.find_submission(LESSON, "ada-lovelace").notebooks:
+            for grade in notebook.grades:
+                if grade.needs_manual_grade:
+                    grade.manual_score, grade.needs_manual_grade = 1.5, False
+        gb.db.commit()
+    result = run_cli(tmp_path, "autograde", "--submissions", str(downloads), "--lesson", LESSON)
+    assert "ada-lovelace / 00-fixture: 6/6 (+1.5/2 graded by hand)  (unchanged: kept)" in result.stdout, result.stdout
+    run_cli(tmp_path, "export")
+    rows = {row["student_id"]: row for row in csv.DictReader((tmp_path / "grades.csv").open())}
+    assert rows["ada-lovelace"]["status"] == "graded" and float(rows["ada-lovelace"]["score"]) == 7.5
 
 
 def test_release_refuses_a_notebook_whose_tests_pass_unanswered(tmp_path):

@@ -12,7 +12,7 @@ from autograder.cli import main
 from autograder.course import REPO_ROOT, Course
 from autograder.grading.one_submission import failure_reason
 from autograder.grading.outcome import notebook_problem
-from autograder.instructor.export import format_table
+from autograder.instructor.export import AWAITING, FAILED, GRADED, MISSING, GradeRecord, format_table
 from autograder.instructor.lms_import import import_flat_folder, sanitize_student_id
 from autograder.preprocessors.hide_hidden_tests import HIDDEN, HideHiddenTests
 from autograder.preprocessors.truncate_outputs import TruncateLongOutputs
@@ -138,13 +138,18 @@ def test_autograde_stops_with_one_line_when_the_sandbox_is_missing(tmp_path, mon
     assert warned and "WITHOUT a sandbox" in warned[0]
 
 
-def test_format_table_marks_missing_submissions():
-    table = format_table({"ann": {"01-a": 3.0, "02-b": None}, "bo": {"01-a": None, "02-b": 1.5}},
-                         {"01-a": 4.0, "02-b": 2.0})
+def test_format_table_marks_missing_pending_and_failed_work():
+    def record(student, lesson, status, score=None):
+        return GradeRecord(lesson, student, {"01-a": 4.0, "02-b": 2.0}[lesson], status, score=score)
+
+    table = format_table([record("ann", "01-a", GRADED, 3.0), record("ann", "02-b", MISSING),
+                          record("bo", "01-a", AWAITING), record("bo", "02-b", GRADED, 1.5),
+                          record("cy", "01-a", FAILED), record("cy", "02-b", GRADED, 0.0)])
     lines = table.splitlines()
-    assert lines[0].split() == ["student", "01-a", "02-b", "total", "missing"]
-    assert lines[2].split() == ["ann", "3", "-", "3", "1"]
-    assert lines[3].split() == ["bo", "-", "1.5", "1.5", "1"]
+    assert lines[0].split() == ["student", "01-a", "02-b", "total", "missing", "pending"]
+    assert lines[2].split() == ["ann", "3", "-", "3", "1", "0"]
+    assert lines[3].split() == ["bo", "pending", "1.5", "1.5", "0", "1"]
+    assert lines[4].split() == ["cy", "NOT", "GRADED", "0", "0", "0", "0"]
 
 
 def test_simulate_names_unknown_cells():

@@ -128,7 +128,7 @@ def end_to_end(root, db_url=None):
     sim.submit(course, "bo", LESSON, full())
     second, _ = autograde(course, LESSON, workers=1, say=lambda line: None)
     feedback(course, [LESSON], say=lambda line: None)
-    table, _ = export(course, say=lambda line: None)
+    records = export(course, say=lambda line: None)
     with open(course.root / "grades.csv") as f:
         rows = sorted((r["student_id"], r["score"], r["max_score"], r["status"], r["reason"][:20])
                       for r in csv.DictReader(f))
@@ -137,7 +137,7 @@ def end_to_end(root, db_url=None):
         "second": sorted(o.line() for o in second),
         "gradebook": _snapshot(course),
         "csv": rows,
-        "table": table,
+        "table": [(r.student_id, r.assignment, r.status, r.score) for r in records],
         "feedback": sorted(str(p.relative_to(course.root)) for p in (course.root / "feedback").rglob("*.html")),
     }
 

@@ -13,6 +13,7 @@ from autograder.authoring.simulate import fill_with_solution, reference_answers,
 from autograder.authoring.simulate import released as released_nb
 from autograder.course import REPO_ROOT, Course
 from autograder.instructor.release import release
+from autograder.lab.validate import problems
 from autograder.mutants import catalogue
 from autograder.preprocessors.tag_cells_that_raise import RAISES
 
@@ -108,6 +109,22 @@ def test_run_all_survives_wrong_answers(released, lesson, round_number, monkeypa
         if any(o.output_type == "error" for o in cell.outputs):
             meta = cell.metadata.get("nbgrader", {})
             assert meta.get("grade") and not meta.get("solution"), f"{meta.get('grade_id')} raised"
+    reported = _validate_reports(nb)
+    for cell_id, mistake in wrong.items():  # Validate agrees with the grade: each one is reported
+        assert reported.get(cell_id), f"{lesson}: Validate says nothing of {mistake['intent']!r}"
+
+
+def _validate_reports(nb):
+    """{answer cell: what Validate reports for it or for the cells up to the next answer}."""
+    reports, answer = {}, None
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            answer = meta.get("grade_id")
+        raised = [o.ename for o in cell.get("outputs", []) if o.output_type == "error"]
+        if answer and cell.cell_type == "code" and (raised or problems(cell)):
+            reports.setdefault(answer, []).extend(raised + problems(cell))
+    return reports
 
 
 def test_a_source_notebook_has_no_raises_exception_tags():

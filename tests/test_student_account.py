@@ -20,6 +20,7 @@ from autograder.authoring.simulate import fill_with_solution, reference_answers
 from autograder.authoring.simulate import released as released_nb
 from autograder.course import REPO_ROOT, Course
 from autograder.instructor.release import release
+from autograder.lab.validate import problems
 
 pytestmark = pytest.mark.slow
 
@@ -90,6 +91,8 @@ def test_a_student_who_owns_nothing_of_the_course_runs_the_lesson(course, home, 
     errors = [o for cell in ran.cells if cell.cell_type == "code" for o in cell.outputs
               if o.output_type == "error"]
     assert not errors, errors[0]
+    reported = [line for cell in ran.cells for line in problems(cell)]
+    assert not reported, f"Validate would not pass the reference: {reported}"
     if lesson == "02-pytorch-workflow":  # it saves a trained model: into the student's own cache
         assert list((home / ".cache" / "mlp-course" / "models").glob("*.pt"))
     owned = subprocess.run(["find", str(REPO_ROOT), "-path", str(REPO_ROOT / ".venv"), "-prune", "-o",

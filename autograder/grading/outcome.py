@@ -20,6 +20,8 @@ class Outcome:
     score: float = 0.0
     auto_max: float = 0.0
     manual_max: float = 0.0
+    manual_pending: float = 0.0  # points of written answers not graded by hand yet
+    manual_score: float = 0.0  # what those graded by hand got
     problem: str | None = None
     notes: list = field(default_factory=list)
     kept: bool = False  # unchanged since it was graded: not run again
@@ -28,7 +30,8 @@ class Outcome:
         where = f"{self.student} / {self.lesson}"
         if self.problem:
             return f"  {where}: NOT GRADED - {self.problem}"
-        manual = f" (+{self.manual_max:g} to grade by hand)" if self.manual_max else ""
+        manual = (f" (+{self.manual_pending:g} to grade by hand)" if self.manual_pending else
+                  f" (+{self.manual_score:g}/{self.manual_max:g} graded by hand)" if self.manual_max else "")
         notes = f"  [{'; '.join(self.notes)}]" if self.notes else ""
         kept = "  (unchanged: kept)" if self.kept else ""
         return f"  {where}: {self.score:g}/{self.auto_max:g}{manual}{notes}{kept}"
@@ -84,6 +87,10 @@ def read_outcome(course, lesson, student, problem=None):
                     outcome.score += grade.auto_score or 0.0
                 else:
                     outcome.manual_max += grade.max_score
+                    if grade.needs_manual_grade:
+                        outcome.manual_pending += grade.max_score
+                    else:
+                        outcome.manual_score += grade.score
     outcome.notes = read_notes(course.log_dir, lesson, student) + execution_notes(
         course.autograded_notebook(student, lesson))
     return outcome

@@ -2,6 +2,11 @@
 configuration wherever JupyterLab was started:
 ``python -m autograder.lab.validate NOTEBOOK`` prints nbgrader's answer as one JSON object,
 ``{"success": bool, "value": results or message}`` (what the Validate extension shows).
+
+nbgrader fails a cell only when it raises; a self-check prints its verdict instead (so that Run
+All goes on), so a cell that printed a ``[FAIL]`` or ``[TODO]`` line fails too, with those lines
+as its error, and so does an answer that grading will refuse to run (the answer rules): Validate
+never says "Success" while a self-check does not pass or an answer would score nothing.
 """
 import json
 import sys
@@ -11,6 +16,7 @@ from pathlib import Path
 from traitlets.config.loader import PyFileConfigLoader
 
 from autograder.course import AUTOGRADER_DIR, ensure_venv_on_path
+from course_utils.answer_rules import answer_problem
 
 
 def course_config():
@@ -19,12 +25,52 @@ def course_config():
     return PyFileConfigLoader("nbgrader_config.py", path=str(AUTOGRADER_DIR)).load_config()
 
 
-def validate(path):
-    from nbgrader.nbgraderformat import SchemaTooNewError, SchemaTooOldError
+VERDICTS_THAT_FAIL = ("[FAIL]", "[TODO]")
+
+
+def self_check_verdicts(cell) -> list[str]:
+    """The ``[FAIL]`` and ``[TODO]`` lines a cell printed."""
+    text = "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("output_type") == "stream")
+    return [line for line in text.splitlines() if line.startswith(VERDICTS_THAT_FAIL)]
+
+
+def refused_answer(cell) -> str | None:
+    """Why grading will not run this answer cell (``course_utils.answer_rules``), or None."""
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    if cell.get("cell_type") != "code" or not meta.get("solution"):
+        return None
+    problem = answer_problem(cell.get("source", ""))
+    return f"[FAIL] {meta.get('grade_id', 'this answer')}: not run when graded: {problem}" if problem else None
+
+
+def problems(cell) -> list[str]:
+    """What Validate reports for a cell besides an error it raised."""
+    refused = refused_answer(cell)
+    return ([refused] if refused else []) + self_check_verdicts(cell)
+
+
+def course_validator(config):
+    """nbgrader's Validator that also fails the cells whose self-check did not pass and the
+    answers grading would refuse."""
     from nbgrader.validator import Validator
 
+    class CourseValidator(Validator):
+        def _get_failed_cells(self, nb):
+            raised = {id(cell) for cell in super()._get_failed_cells(nb)}
+            return [cell for cell in nb.cells if id(cell) in raised or problems(cell)]
+
+        def _extract_error(self, cell):
+            found = problems(cell)
+            return "\n".join(found) if found else super()._extract_error(cell)
+
+    return CourseValidator(config=config)
+
+
+def validate(path):
+    from nbgrader.nbgraderformat import SchemaTooNewError, SchemaTooOldError
+
     try:
-        return {"success": True, "value": Validator(config=course_config()).validate(str(path))}
+        return {"success": True, "value": course_validator(course_config()).validate(str(path))}
     except SchemaTooOldError:
         return {"success": False, "value": f"The notebook {Path(path).name} uses an old nbgrader metadata "
                                            "format: back it up, then run `nbgrader update` on it."}
