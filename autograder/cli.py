@@ -262,7 +262,7 @@ def run_feedback(course, args):
     from autograder.instructor.feedback import feedback
 
     lessons = course.check_lessons(args.lessons)
-    written = feedback(course, lessons)
+    written = feedback(course, lessons, exchange=_exchange(course, args))
     print(f"wrote {written} feedback report(s)")
     return 0
 
@@ -307,7 +307,7 @@ def run_jupyter_setup(course, args):
 
 
 def run_workspace(course, args):
-    from autograder.lab.workspace import make_workspace
+    from autograder.instructor.workspace import make_workspace
 
     print(f"the lessons as students get them, in {args.dest}:")
     make_workspace(course, args.dest, args.lessons)

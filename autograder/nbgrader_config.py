@@ -11,7 +11,6 @@ from nbgrader.preprocessors import (
     ClearOutput,
     ClearSolutions,
     ComputeChecksums,
-    GetGrades,
     IgnorePattern,
     IncludeHeaderFooter,
     InstantiateTests,
@@ -27,6 +26,7 @@ from autograder.course import timeout_error
 from autograder.preprocessors.deduplicate_ids import DeduplicateIdsCompletely
 from autograder.preprocessors.hide_hidden_tests import HideHiddenTests
 from autograder.preprocessors.judge import ExecuteAndJudge
+from autograder.preprocessors.mark_pending_grades import MarkPendingGrades
 from autograder.preprocessors.repair_cell_identity import RepairCellIdentity
 from autograder.preprocessors.tag_cells_that_raise import TagCellsThatRaise
 from autograder.preprocessors.truncate_outputs import TruncateLongOutputs
@@ -134,5 +134,5 @@ c.HTMLExporter.filters = {"clean_html": "autograder.lab.html_sanitizer.clean_htm
                           "markdown2html": "autograder.lab.html_sanitizer.markdown2html"}
 
 # Feedback: the autograded notebook holds the hidden tests again; strip them, and any echo
-# of them in outputs, from the HTML reports.
-c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+# of them in outputs, from the HTML reports; written answers not graded yet say "pending".
+c.GenerateFeedback.preprocessors = [MarkPendingGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]

@@ -12,7 +12,8 @@ from autograder.cli import main
 from autograder.course import REPO_ROOT, Course
 from autograder.grading.one_submission import failure_reason
 from autograder.grading.outcome import notebook_problem
-from autograder.instructor.export import AWAITING, FAILED, GRADED, MISSING, GradeRecord, format_table
+from autograder.instructor.export import format_table
+from autograder.instructor.grade_records import AWAITING, FAILED, GRADED, MISSING, GradeRecord
 from autograder.instructor.lms_import import import_flat_folder, sanitize_student_id
 from autograder.preprocessors.hide_hidden_tests import HIDDEN, HideHiddenTests
 from autograder.preprocessors.truncate_outputs import TruncateLongOutputs

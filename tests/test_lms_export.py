@@ -3,7 +3,7 @@ grading are never a 0."""
 import csv
 import json
 
-from autograder.instructor.export import AWAITING, FAILED, GRADED, MISSING, GradeRecord
+from autograder.instructor.grade_records import AWAITING, FAILED, GRADED, MISSING, GradeRecord
 from autograder.instructor.lms_export import gradescope_results, write_canvas, write_moodle
 
 RECORDS = [

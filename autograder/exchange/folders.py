@@ -102,3 +102,15 @@ def collect(course, lesson, root, say=print):
         say(f"{lesson}: collected {len(collected)} submission(s) from the exchange: {', '.join(collected)}")
     return collected
 
+
+
+def release_feedback(course, lesson, root, say=print):
+    """nbgrader release_feedback: each student's feedback on ``lesson`` into the exchange, where
+    "Fetch Feedback" in their Assignment List finds it (readable by that student alone)."""
+    if not (course.root / "feedback").is_dir():
+        return
+    ensure_exchange(root, say)
+    result = _api(course, root, lesson).release_feedback(lesson)
+    if not result["success"]:
+        raise InstructorError(f"{lesson}: could not release feedback to the exchange {root}: {_failure(result)}")
+    say(f"  {lesson}: feedback released to the exchange {root} (students fetch it from the Assignment List)")

@@ -15,7 +15,7 @@
 import csv
 import json
 
-from autograder.instructor.export import AWAITING, FAILED, GRADED, MISSING
+from autograder.instructor.grade_records import AWAITING, FAILED, GRADED, MISSING
 
 CANVAS_IDS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 WHY_EMPTY = {AWAITING: "awaiting hand grading", FAILED: "NOT GRADED", MISSING: "missing: nothing submitted"}

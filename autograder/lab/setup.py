@@ -11,7 +11,7 @@ configuration folder (``~/.jupyter`` by default; on JupyterHub the image's
   nor the course list;
 - ``labconfig/page_config.json``: the JupyterLab plugins students must not see (Formgrader,
   Create Assignment, Courses) are disabled, and the Assignment List when there is no exchange
-  (a student studying alone, ``python -m autograder workspace``).
+  (a student studying alone, ``python -m autograder workspace``, autograder/instructor/workspace.py).
 """
 import json
 from pathlib import Path
