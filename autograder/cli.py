@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from autograder.course import Course, InstructorError
+from autograder.course import Course, InstructorError, silence_gradebook_warnings
 from autograder.sandbox.limits import GiB, SandboxLimits
 
 COMMANDS = ("release", "autograde", "feedback", "export", "demo", "jupyter-setup", "workspace")
@@ -118,7 +118,7 @@ def _workers(text):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
-    _silence_nbgrader_internal_warnings()
+    silence_gradebook_warnings()
     try:
         course = _course(args)
         return COMMAND_RUNNERS[args.command](course, args)
@@ -128,15 +128,6 @@ def main(argv=None):
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-def _silence_nbgrader_internal_warnings():
-    """nbgrader's gradebook code triggers SQLAlchemy autoflush warnings on every submission."""
-    import warnings
-
-    from sqlalchemy.exc import SAWarning
-
-    warnings.filterwarnings("ignore", category=SAWarning)
 
 
 def _course(args):

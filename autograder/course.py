@@ -38,6 +38,16 @@ def timeout_error(seconds):
                           "for fewer epochs."]}
 
 
+def silence_gradebook_warnings():
+    """nbgrader's gradebook code triggers SQLAlchemy autoflush warnings on every submission,
+    which nobody can act on; every process that grades or reads grades calls this."""
+    import warnings
+
+    from sqlalchemy.exc import SAWarning
+
+    warnings.filterwarnings("ignore", category=SAWarning)
+
+
 def quiet_logger(name, logfile=None):
     """A logger for nbgrader's chatter that never reaches the terminal."""
     log = logging.getLogger(f"autograder.nbgrader.{name}")

@@ -110,9 +110,13 @@ def use_reference_kernels(environ=os.environ) -> bool:
 
 
 def start_lesson(seed: int = 0):
-    """Seed everything, return the device, and print one line describing the run."""
+    """Seed everything, return the device, and print one line describing the run; in a
+    notebook, an exercise not answered yet then reports itself in one line."""
     import matplotlib.pyplot as plt  # noqa: F401  (the inline backend is set up on import)
 
+    from .unanswered import quiet_unanswered_cells
+
+    quiet_unanswered_cells()
     use_reference_kernels()
     seed_everything(seed)
     matplotlib.rcParams.update({"figure.dpi": 80, "figure.figsize": (6, 4)})

@@ -43,6 +43,7 @@ def test_release_lms_import_autograde_feedback_export(tmp_path):
     assert "grace / 00-fixture: 0/6" in result.stdout
     assert "broken / 00-fixture: NOT GRADED - not valid JSON" in result.stdout
     assert "submissions/minute with 2 worker(s)" in result.stdout
+    assert "Warning" not in result.stderr, result.stderr  # nor from the grading workers
 
     result = run_cli(tmp_path, "feedback")
     assert result.returncode == 0, result.stdout + result.stderr

@@ -16,6 +16,7 @@ from autograder.instructor.release import release
 from autograder.lab.validate import problems
 from autograder.mutants import catalogue
 from autograder.preprocessors.tag_cells_that_raise import RAISES
+from course_utils.unanswered import UNANSWERED
 
 pytestmark = pytest.mark.slow
 
@@ -57,6 +58,8 @@ def test_run_all_reaches_the_last_cell(released, lesson, monkeypatch):
             assert RAISES in cell.metadata.get("tags", []), f"untagged cell raised: {cell.source[:80]}"
             assert meta.get("grade") or meta.get("solution"), "only exercise cells may raise"
             assert errors[0].ename == "NotImplementedError", f"{meta.get('grade_id')}: {errors[0].ename}"
+            assert errors[0].traceback in ([UNANSWERED], [f"NotImplementedError: {errors[0].evalue}"]), \
+                f"{meta.get('grade_id')}: an unanswered exercise shows a traceback"
         if meta.get("grade_id", "").endswith("-check"):
             assert "[TODO]" in _printed(cell), f"{meta['grade_id']} does not say [TODO]"
 

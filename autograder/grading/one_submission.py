@@ -12,7 +12,7 @@ import time
 
 import nbformat
 
-from autograder.course import quiet_logger
+from autograder.course import quiet_logger, silence_gradebook_warnings
 from autograder.kernel_env import environment_set
 from autograder.preprocessors.judge import ExecuteAndJudge
 
@@ -105,6 +105,7 @@ def run_nbgrader_autograde(course, lesson, student, db_url=None, clock=None, rec
     from nbgrader.converters import Autograde
     from nbgrader.utils import capture_log
 
+    silence_gradebook_warnings()  # also in Dask workers, which do not run the command's set-up
     clock = clock or Clock()
     _CURRENT.clock = clock
     clock.mark("begin")
@@ -147,6 +148,7 @@ def record_result(course, lesson, student):
     from nbgrader.api import Gradebook
     from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
 
+    silence_gradebook_warnings()
     coursedir = course.coursedir()
     timestamp = coursedir.get_existing_timestamp(str(course.submitted_dir(student, lesson)))
     with Gradebook(course.db_url, coursedir.course_id) as gb:
