@@ -7,14 +7,15 @@ import sys
 from pathlib import Path
 
 
-def as_user(name, home, *command, config=None, timeout=120):
+def as_user(name, home, *command, config=None, timeout=120, env=None):
     """``command`` run as the local user ``name`` with ``home``, as its JupyterLab would run it
-    (``config``: its JUPYTER_CONFIG_DIR)."""
+    (``config``: its JUPYTER_CONFIG_DIR; ``env``: more variables)."""
     user = pwd.getpwnam(name)
-    env = {"PATH": os.environ["PATH"], "HOME": str(home), "USER": name, "LOGNAME": name,
-           "LANG": "C.UTF-8"}
+    extra, env = env, {"PATH": os.environ["PATH"], "HOME": str(home), "USER": name, "LOGNAME": name,
+                       "LANG": "C.UTF-8"}
     if config:
         env["JUPYTER_CONFIG_DIR"] = str(config)
+    env.update(extra or {})
     drop = [shutil.which("setpriv"), f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}",
             "--clear-groups", "--"]
     return subprocess.run([*python_reachable(home), *drop, *command], cwd=home, env=env,
@@ -28,5 +29,8 @@ def python_reachable(home):
               if str(p) != "/" and not p.stat().st_mode & 0o001]
     if not closed:
         return []
-    return [shutil.which("bwrap"), "--dev-bind", "/", "/", "--tmpfs", str(closed[-1]),
+    top = closed[-1]
+    # the folders between it and the Python are made afresh, open to all (bwrap would make them 0700)
+    between = [a for p in reversed(Path(sys.base_prefix).parents) if top in p.parents for a in ("--dir", str(p))]
+    return [shutil.which("bwrap"), "--dev-bind", "/", "/", "--tmpfs", str(top), *between,
             "--ro-bind", sys.base_prefix, sys.base_prefix, "--chdir", str(home), "--"]
