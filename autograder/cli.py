@@ -76,6 +76,14 @@ def build_parser():
                             "(default 3), then report it NOT GRADED")
     grade.add_argument("--engine", choices=("auto", "inline", "dask"), default="auto",
                        help=argparse.SUPPRESS)  # for benchmarks: force one grading path
+    grade.add_argument("--watch", action="store_true",
+                       help="grade on submit: collect from the exchange, grade and release feedback "
+                            "every --interval seconds, within the course's rate limit and feedback "
+                            "visibility (autograder/instructor/on_submit.py)")
+    grade.add_argument("--interval", type=float, default=10.0, metavar="SECONDS",
+                       help="seconds between two rounds of --watch (default %(default)g)")
+    grade.add_argument("--rounds", type=int, default=None, metavar="N",
+                       help="stop --watch after N rounds (default: run until interrupted)")
 
     feedback = commands.add_parser("feedback", help="write HTML feedback for graded submissions")
     feedback.add_argument("lessons", nargs="*", metavar="LESSON", help="default: all lessons")
@@ -204,6 +212,12 @@ def run_autograde(course, args):
     else:
         lessons = [lesson for lesson in course.check_lessons([]) if _is_released(course, lesson)]
     exchange = _exchange(course, args)
+    if args.watch:
+        from autograder.instructor.on_submit import watch
+
+        watch(course, exchange, lessons, interval=args.interval, rounds=args.rounds, workers=workers,
+              scheduler=scheduler, engine=args.engine, retries=args.retries)
+        return 0
     if exchange is not None and args.submissions is None:
         from autograder.exchange.folders import collect
 

@@ -77,7 +77,7 @@ def root_config_value(root, section, name):
     ensure_venv_on_path()
     config = PyFileConfigLoader(path.name, path=str(path.parent)).load_config()
     value = config.get(section, {}).get(name) if section in config else None
-    return value if isinstance(value, bool) or (isinstance(value, str) and value) else None
+    return value if isinstance(value, (bool, int, float, dict)) or (isinstance(value, str) and value) else None
 
 
 @dataclass

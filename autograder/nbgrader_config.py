@@ -28,6 +28,7 @@ from autograder.preprocessors.hide_hidden_tests import HideHiddenTests
 from autograder.preprocessors.judge import ExecuteAndJudge
 from autograder.preprocessors.mark_pending_grades import MarkPendingGrades
 from autograder.preprocessors.repair_cell_identity import RepairCellIdentity
+from autograder.preprocessors.score_only_feedback import ScoreOnlyFeedback
 from autograder.preprocessors.tag_cells_that_raise import TagCellsThatRaise
 from autograder.preprocessors.truncate_outputs import TruncateLongOutputs
 
@@ -135,4 +136,4 @@ c.HTMLExporter.filters = {"clean_html": "autograder.lab.html_sanitizer.clean_htm
 
 # Feedback: the autograded notebook holds the hidden tests again; strip them, and any echo
 # of them in outputs, from the HTML reports; written answers not graded yet say "pending".
-c.GenerateFeedback.preprocessors = [MarkPendingGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+c.GenerateFeedback.preprocessors = [MarkPendingGrades, HideHiddenTests, ScoreOnlyFeedback, CSSHTMLHeaderPreprocessor]

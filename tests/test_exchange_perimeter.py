@@ -4,18 +4,21 @@ bring only their own regular files into grading (autograder/exchange/private.py)
 Two local users are made for the test, ``ex-bob`` and ``ex-mallory``; the instructor is root.
 Mallory submits her own work with links to the instructor's files added to her folder, forges
 a later submission in bob's name, and tries to read bob's."""
+import html
 import os
 import pwd
 import shutil
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 from local_users import as_user
 
 from autograder.lab.setup import write_jupyter_config
+from autograder.preprocessors.score_only_feedback import WITHHELD
 
 FIXTURES = Path(__file__).parent / "fixtures" / "notebooks"
 LESSON = "00-fixture"
@@ -166,3 +169,38 @@ def test_a_planted_course_folder_in_the_exchange_stops_the_instructor(world):
     assert f"the exchange folder {exchange / 'mlp-course'} is owned by uid" in result.stderr
     assert "someone may have planted it" in result.stderr
     assert not (exchange / "mlp-course" / "outbound").exists()
+
+
+def test_grading_on_submit_within_the_rate_limit_and_the_lessons_visibility(collected, world):
+    """``autograde --watch``: a new submission is collected, graded and its feedback released in
+    one round, well within 2 minutes of submitting; with ``feedback_visibility`` "score" the page
+    holds no test message; a second submission within the rate limit waits for its window."""
+    course, exchange = collected[0], collected[1]
+    (course / "nbgrader_config.py").write_text(
+        "c.Autograder.rate_limit_minutes = 10\nc.Autograder.feedback_visibility = {'default': 'score'}\n")
+    notebook = world / "ex-bob" / LESSON / "fixture.ipynb"
+    wrong = notebook.read_text().replace("return sum(values) / len(values)", "return 0")
+    assert wrong != notebook.read_text()
+    as_user("ex-bob", world / "ex-bob", sys.executable, "-c",
+            f"open({str(notebook)!r}, 'w').write({wrong!r})")
+    started = time.monotonic()
+    assert nbgrader(world, "ex-bob", "submit", LESSON).returncode == 0
+    first = instructor(course, exchange, "autograde", "--watch", "--rounds", "1", "--workers", "1")
+    assert "ex-bob / 00-fixture:" in first.stdout and "feedback released" in first.stdout, first.stdout
+    assert nbgrader(world, "ex-bob", "fetch_feedback", LESSON).returncode == 0
+    seconds = time.monotonic() - started
+    pages = sorted((world / "ex-bob" / LESSON / "feedback").rglob("fixture.html"), key=lambda p: p.stat().st_mtime)
+    page = html.unescape(pages[-1].read_text())
+    assert WITHHELD.strip() in page and "output_error" not in page, (first.stdout, pages)
+    print(f"submit to feedback fetched: {seconds:.1f} s")
+    assert seconds < 120
+
+    assert nbgrader(world, "ex-bob", "submit", LESSON).returncode == 0  # again, at once
+    second = instructor(course, exchange, "autograde", "--watch", "--rounds", "1", "--workers", "1")
+    assert "ex-bob / 00-fixture: waits for the rate limit (one grading per 10 min)" in second.stdout, second.stdout
+    assert "graded 1 submission" not in second.stdout
+
+    (course / "nbgrader_config.py").write_text("c.Autograder.feedback_visibility = {'00-fixture': 'after_due_date'}\n")
+    held = instructor(course, exchange, "feedback")
+    assert "00-fixture: feedback held until the due date (none set yet)" in held.stdout, held.stdout
+    assert "feedback released" not in held.stdout

@@ -2,6 +2,7 @@
 show, long hints wrap, formulas are typeset with MathJax from the student's Jupyter server (no
 CDN), and no hidden test appears."""
 import base64
+import html as htmllib
 import re
 
 import pytest
@@ -12,6 +13,7 @@ from fixture_course import LESSON, full_solution, new_fixture_course
 from autograder.authoring import simulate as sim
 from autograder.grading.batch import autograde
 from autograder.instructor.feedback import generate_feedback
+from autograder.preprocessors.score_only_feedback import WITHHELD
 
 pytestmark = pytest.mark.slow
 
@@ -20,6 +22,7 @@ GIF = base64.b64encode(bytes.fromhex("47494638396101000100800000000000ffffff21f9
 LONG_HINT = "hint " + "word " * 200
 OUTPUTS = f"""
 import base64
+import html as htmllib
 from IPython.display import Image, display
 display(Image(data=base64.b64decode({GIF!r}), format="gif"))
 print({LONG_HINT!r})
@@ -60,3 +63,12 @@ def test_formulas_are_typeset_offline_through_the_jupyter_server(page, browser_p
         browser_page.goto(lab.url("files/" + str(html.relative_to(course.root))))
         browser_page.wait_for_selector(".MathJax, .MathJax_Display, mjx-container", timeout=30_000)
         assert browser_page.locator("img[src^='data:image/gif']").count() == 1
+
+
+def test_score_only_feedback_leaves_the_tests_messages_out(page):
+    course, html = page
+    assert generate_feedback(course, LESSON, "ada", score_only=True) is None
+    text = htmllib.unescape(html.read_text())
+    assert WITHHELD.strip() in text and LONG_HINT.strip() in text  # the answer's own output stays
+    assert generate_feedback(course, LESSON, "ada") is None
+    assert WITHHELD.strip() not in htmllib.unescape(html.read_text())
