@@ -533,8 +533,9 @@ def test_a_broken_resubmission_is_not_graded_and_never_shows_the_old_score(attac
     outcome = autograde(course, LESSON, ["victim"], say=lambda line: None)[0][0]
     assert "not valid JSON" in outcome.problem
     lines = []
-    table, _ = export(course, say=lines.append)
-    assert table["victim"][LESSON] == "NOT GRADED"
+    records = export(course, say=lines.append)
+    (victim,) = [r for r in records if r.student_id == "victim" and r.assignment == LESSON]
+    assert victim.status == "not graded" and victim.score is None and victim.shown == "NOT GRADED"
     assert any("victim / 00-fixture: NOT GRADED - not valid JSON" in line for line in lines)
     import csv
     with open(course.root / "grades.csv") as f:

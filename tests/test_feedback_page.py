@@ -42,7 +42,7 @@ def page(tmp_path_factory):
 
 def test_the_written_answer_awaiting_hand_grading_is_pending_not_zero(page):
     html = page[1].read_text()
-    assert re.search(r"Written answer</a> \(pending \(out of 2\.0", html), "the table of contents"
+    assert re.search(r"Written response</a> \(Score: pending, out of 2\.0 \(graded by hand\)\)", html), "the TOC"
     assert "2.0 point(s) of written answers are still to be graded by hand" in html
     assert "0.0 / 2.0" not in html
 

@@ -17,7 +17,7 @@ import json
 import linecache
 import sys
 
-MIME = "application/x-course-probe+json"
+CHANNEL = "course-probe"  # the comm target the grader's requests arrive on
 _NUMERIC_KINDS = "biufc"  # bool, int, unsigned, float, complex
 _handles = {}
 _answer_names = set()  # what the answer cells that ran so far defined
@@ -206,12 +206,36 @@ def run_answer(source, release_names, run=True):
         shell.displayhook(value)
 
 
-def handle(message):
-    """Answer one JSON request on the display channel (called by the grader, once per request)."""
-    from IPython.display import publish_display_data
-
+def answer(message):
+    """The answer to one JSON request: plain data (the student's code raising is an answer too)."""
     try:
-        answer = _answer(json.loads(message))
+        return _answer(json.loads(message))
     except BaseException as error:  # noqa: BLE001 - the student's code raised: that is an answer too
-        answer = {"raised": f"{type(error).__name__}: {error}"[:2000], "type": type(error).__name__}
-    publish_display_data({MIME: answer})
+        return {"raised": f"{type(error).__name__}: {error}"[:2000], "type": type(error).__name__}
+
+
+def _answer_closing_new_figures(message):
+    """:func:`answer`, then close the figures the request made, as a cell's end would."""
+    pyplot = sys.modules.get("matplotlib.pyplot")
+    before = set(pyplot.get_fignums()) if pyplot else set()
+    try:
+        return answer(message)
+    finally:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        for number in set(pyplot.get_fignums()) - before if pyplot else ():
+            pyplot.close(number)
+
+
+def open_channel():
+    """Answer the grader's requests on a comm (target CHANNEL): a comm message skips IPython's
+    cell machinery, so a request costs about a third of an executed line. False without comms."""
+    shell = sys.modules["IPython"].get_ipython()
+    manager = getattr(getattr(shell, "kernel", None), "comm_manager", None)
+    if manager is None:
+        return False
+
+    def opened(comm, _open_message):
+        comm.on_msg(lambda msg: comm.send({"answer": _answer_closing_new_figures(msg["content"]["data"]["request"])}))
+
+    manager.register_target(CHANNEL, opened)
+    return True

@@ -2,6 +2,7 @@
 
 import hashlib
 import hmac
+import json
 import secrets
 from pathlib import Path
 from queue import Empty
@@ -17,7 +18,6 @@ from autograder.grading.trusted_tests import (
     Student,
     answer_code,
     install_code,
-    request_code,
     run_hidden_test,
     split_hidden,
 )
@@ -62,7 +62,7 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
         return secrets.token_hex(8)
 
     def preprocess(self, nb, resources=None, km=None):
-        self._installed = False
+        self._installed, self._comm_id = False, None
         info = (resources or {}).get("nbgrader", {})
         self._who = f"{info.get('assignment', '')}/{info.get('student', '')}/{info.get('notebook', '')}"
         self._sources, self._editable = answer_sources(nb), editable_sources(nb)
@@ -144,21 +144,35 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
         if not self._installed:
             self._installed = True
             self._run_quietly(install_code())
+            self._comm_id = secrets.token_hex(16)
+            self._round_trip(self._shell_message("comm_open", {
+                "comm_id": self._comm_id, "target_name": kernel_probe.CHANNEL, "data": {}}))
 
     def _send(self, request):
         self._install_probe()
-        answer = self._run_quietly(request_code(request))
+        answer = self._round_trip(self._shell_message("comm_msg", {
+            "comm_id": self._comm_id, "data": {"request": json.dumps(request)}}))
         if not isinstance(answer, dict):
             return {"raised": "the kernel gave no answer (was the probe replaced?)"}
         return answer
 
-    def _run_quietly(self, code):
-        return run_sync(self._async_run_quietly)(code)
+    def _shell_message(self, msg_type, content):
+        """Send a message on the shell channel; returns its id."""
+        message = self.kc.session.msg(msg_type, content)
+        self.kc.shell_channel.send(message)
+        return message["header"]["msg_id"]
 
-    async def _async_run_quietly(self, code):
+    def _run_quietly(self, code):
         """Execute ``code`` outside the notebook (no history, no outputs kept); return the
-        probe's answer, or a ``raised`` answer when the kernel timed out or died."""
-        msg_id = self.kc.execute(code, store_history=False, allow_stdin=False)
+        probe's answer (see :meth:`_round_trip`)."""
+        return self._round_trip(self.kc.execute(code, store_history=False, allow_stdin=False))
+
+    def _round_trip(self, msg_id):
+        return run_sync(self._async_round_trip)(msg_id)
+
+    async def _async_round_trip(self, msg_id):
+        """The probe's answer to the message ``msg_id`` (on its comm), once the kernel is idle
+        again; a ``raised`` answer when the kernel timed out or died."""
         deadline = monotonic() + (self.timeout or 300)
         answer = None
         while True:
@@ -172,8 +186,8 @@ class ExecuteAndJudge(ExecuteSurvivingKernelDeath):
                 continue
             if msg["parent_header"].get("msg_id") != msg_id:
                 continue
-            if msg["msg_type"] == "display_data":
-                answer = msg["content"]["data"].get(kernel_probe.MIME, answer)
+            if msg["msg_type"] == "comm_msg" and msg["content"].get("comm_id") == self._comm_id:
+                answer = msg["content"].get("data", {}).get("answer", answer)
             elif msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
                 return answer
 
