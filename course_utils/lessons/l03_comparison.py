@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.model_selection import train_test_split
 from threadpoolctl import threadpool_limits
 
-from ..plots import finish_figure
+from ..plots import finish_axes, finish_figure
 
 _POINT_COLORS = ListedColormap(["#d62728", "#1f77b4"])
 
@@ -142,11 +142,6 @@ def plot_regression_fits(x, y, predictions: dict, title=None, show=True):
         ax.plot(x[order], predicted[order], linewidth=2, label=name)
     ax.set_xlabel("x")
     ax.set_ylabel("y")
-    ax.grid(alpha=0.3)
-    ax.legend()
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return finish_figure(fig, show)
+    return finish_axes(fig, ax, title, show)
 
 

@@ -10,10 +10,10 @@ figure; ``figures`` shows them.
 from .activations import ACTIVATIONS, activation_curves, plot_activations
 from .boundaries import plot_decision_boundary, plot_train_test_boundaries, predict_classes
 from .curves import HISTORY_KEYS, LiveLossPlot, plot_histories, plot_history
-from .figures import finish_figure, in_notebook, show_gif
+from .figures import finish_axes, finish_figure, in_notebook, show_gif
 from .images import CORRECT_COLOR, WRONG_COLOR, plot_confusion_matrix, plot_image_grid
 
 __all__ = ["ACTIVATIONS", "CORRECT_COLOR", "HISTORY_KEYS", "LiveLossPlot", "WRONG_COLOR", "activation_curves",
-           "finish_figure", "in_notebook", "plot_activations", "plot_confusion_matrix", "plot_decision_boundary",
-           "plot_histories", "plot_history", "plot_image_grid", "plot_train_test_boundaries", "predict_classes",
-           "show_gif"]
+           "finish_axes", "finish_figure", "in_notebook", "plot_activations", "plot_confusion_matrix",
+           "plot_decision_boundary", "plot_histories", "plot_history", "plot_image_grid",
+           "plot_train_test_boundaries", "predict_classes", "show_gif"]

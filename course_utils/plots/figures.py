@@ -35,6 +35,17 @@ def finish_figure(fig, show):
     return None
 
 
+def finish_axes(fig, ax, title=None, show=True):
+    """The one-panel figures' ending: a light grid, the legend, ``title``, then
+    :func:`finish_figure`."""
+    ax.grid(alpha=0.3)
+    ax.legend()
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return finish_figure(fig, show)
+
+
 def as_numpy(values) -> np.ndarray:
     """A tensor (detached, on the CPU) or anything array-like as a NumPy array."""
     if isinstance(values, torch.Tensor):
