@@ -4,11 +4,13 @@ CDN), and no hidden test appears."""
 import base64
 import html as htmllib
 import re
+from datetime import datetime
 
 import pytest
 from browser.conftest import browser, browser_page, chromium_path, playwright_driver  # noqa: F401 - pytest fixtures, requested by name
 from browser.lab import LabServer
 from fixture_course import LESSON, full_solution, new_fixture_course
+from nbgrader.api import Gradebook
 
 from autograder.authoring import simulate as sim
 from autograder.grading.batch import autograde
@@ -35,6 +37,9 @@ def page(tmp_path_factory):
     nb = sim.append_code(full_solution(course), "square-answer", OUTPUTS)
     sim.replace_source(nb, "explain-answer", "The shift cancels: $e^{x - m} / \\sum_j e^{x_j - m}$.")
     sim.submit(course, "ada", LESSON, nb)
+    (course.submitted_dir("ada", LESSON) / "timestamp.txt").write_text("2026-12-01 10:00:00.000000 UTC")
+    with Gradebook(course.db_url) as gradebook:
+        gradebook.update_or_create_assignment(LESSON, duedate=datetime(2026, 11, 30, 23, 0))
     autograde(course, LESSON, ["ada"], say=lambda line: None)
     assert generate_feedback(course, LESSON, "ada") is None
     return course, course.feedback_html("ada", LESSON)
@@ -45,6 +50,7 @@ def test_the_written_answer_awaiting_hand_grading_is_pending_not_zero(page):
     assert re.search(r"Written response</a> \(Score: pending, out of 2\.0 \(graded by hand\)\)", html), "the TOC"
     assert "2.0 point(s) of written answers are still to be graded by hand" in html
     assert "0.0 / 2.0" not in html
+    assert "Submitted 2026-12-01 10:00 UTC; due 2026-11-30 23:00 UTC." in html
 
 
 def test_gifs_show_long_hints_wrap_and_no_hidden_test_or_cdn_appears(page):

@@ -1,4 +1,6 @@
-"""Feedback says "pending" for what a person has not graded yet, instead of a score of 0."""
+"""Feedback says "pending" for what a person has not graded yet, instead of a score of 0, and
+when the work was submitted against the lesson's due date."""
+from nbgrader.api import Gradebook
 from nbgrader.preprocessors import GetGrades
 
 
@@ -8,7 +10,12 @@ class MarkPendingGrades(GetGrades):
 
     def preprocess(self, nb, resources):
         resources.setdefault("nbgrader", {})["pending"] = 0.0
-        return super().preprocess(nb, resources)
+        nb, resources = super().preprocess(nb, resources)
+        with Gradebook(self.db_url) as gradebook:
+            submission = gradebook.find_submission(self.assignment_id, self.student_id)
+            resources["nbgrader"]["submitted"] = _minutes(submission.timestamp)
+            resources["nbgrader"]["due"] = _minutes(submission.duedate)
+        return nb, resources
 
     def preprocess_cell(self, cell, resources, cell_index):
         cell, resources = super().preprocess_cell(cell, resources, cell_index)
@@ -20,3 +27,8 @@ class MarkPendingGrades(GetGrades):
             if grade.needs_manual_grade:
                 resources["nbgrader"]["pending"] += grade.max_score
         return cell, resources
+
+
+def _minutes(moment):
+    """A date and time as the page shows it (UTC, to the minute), or "" when there is none."""
+    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment is not None else ""
