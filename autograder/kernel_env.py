@@ -78,6 +78,21 @@ def share_cores(processes: int = 1, environ=None) -> None:
         environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // processes)))
 
 
+def usable_cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def thread_environment(threads: int) -> dict[str, str]:
+    """The variables that give a grading process's kernels ``threads`` threads each, sleeping
+    when idle."""
+    return {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
+            "OPENBLAS_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": "PASSIVE"}
+
+
 def own_user_state(folder, environ=None) -> dict:
     """Point matplotlib, IPython and Jupyter at folders below ``folder`` (created), instead of
     the user's home, in ``environ`` (default ``os.environ``); returns what was set."""

@@ -29,8 +29,11 @@ def test_only_the_lessons_locked_cells_choose_what_is_imported_ahead():
              _cell("import pandas", locked=True, solution=True, grade_id="answer"),  # the student's
              _cell("import scipy"),  # a cell the student added
              _cell("import matplotlib.pyplot as plt\nimport torch.nn as nn", locked=True, grade_id="b"),
-             _cell("this is not python", locked=True, grade_id="c")]
-    assert lesson_imports(cells) == ["numpy", "torch.nn", "sklearn.metrics", "matplotlib.pyplot"]
+             _cell("this is not python", locked=True, grade_id="c"),
+             _cell("from course_utils.checks import self_check\nimport course_utils", locked=True, grade_id="d")]
+    assert lesson_imports(cells) == ["numpy", "torch.nn", "sklearn.metrics", "matplotlib.pyplot",
+                                     "torch._dynamo"]  # what torch's optimizers import at first use
+    assert lesson_imports(cells, ["course_utils"])[4:6] == ["course_utils.checks", "course_utils"]
 
 
 @pytest.mark.skipif(REASON is not None, reason=str(REASON))

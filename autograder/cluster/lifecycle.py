@@ -9,13 +9,7 @@ import platform
 import socket
 
 from autograder.course import InstructorError, root_config_value
-
-
-def usable_cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except (AttributeError, OSError):
-        return os.cpu_count() or 1
+from autograder.kernel_env import thread_environment, usable_cores
 
 
 def default_workers():
@@ -167,12 +161,11 @@ def embedded_cluster(workers, retries=3):
     from autograder.gpus import visible_gpus, worker_gpu_environment
 
     gpus = visible_gpus()
-    threads = str(max(1, usable_cores() // workers))
+    threads = max(1, usable_cores() // workers)
     security = Security.temporary()  # a CA and a certificate of its own, never on disk
     specs = {}
     for index in range(workers):
-        env = {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
-               "OPENBLAS_NUM_THREADS": threads, "OMP_WAIT_POLICY": "PASSIVE"}
+        env = thread_environment(threads)
         if gpus:
             env.update(worker_gpu_environment(gpus[index % len(gpus)]))
         specs[f"grader-{index}"] = {"cls": Nanny, "options": {

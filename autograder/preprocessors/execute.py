@@ -13,7 +13,7 @@ from traitlets import Bool, Integer
 from traitlets.utils.importstring import import_item
 from zmq.utils.monitor import recv_monitor_message
 
-from autograder.sandbox.warm_kernels import POOL, lesson_imports
+from autograder.sandbox.warm_kernels import POOL
 
 KERNEL_DIED = "DeadKernelError"
 NOT_RUN = "NotRunError"
@@ -97,7 +97,7 @@ class ExecuteSurvivingKernelDeath(Execute):
         if self._warm():
             try:
                 await POOL.refill(self.kernel_manager_class, self.kernel_name, self.config,
-                                  self.extra_arguments, lesson_imports(self.nb.cells))
+                                  self.extra_arguments, self.nb.cells)
             except Exception as error:  # noqa: BLE001 - the next submission starts cold instead
                 self.log.warning("no kernel started ahead: %s", error)
         return client

@@ -1,10 +1,11 @@
 """Warm kernels: the next submission's sandboxed kernel starts while this one runs.
 
 Most of a kernel's start is Python importing the libraries a lesson uses (torch, scikit-learn,
-matplotlib: seconds). A grading process keeps one kernel started ahead, in a sandbox of its
-own, importing the modules the current lesson's locked cells import (the instructor's, never
-what a student wrote); the next submission takes it, receives its files, and its submission
-time starts. Each kernel still serves one submission only, in its own sandbox.
+matplotlib: seconds), and the course's own modules that import them. A grading process keeps
+one kernel started ahead, in a sandbox of its own, importing the modules the current lesson's
+locked cells import (the instructor's, never what a student wrote); the next submission takes
+it, receives its files, and its submission time starts. Each kernel still serves one submission
+only, in its own sandbox.
 """
 import ast
 import os
@@ -13,10 +14,15 @@ from autograder.sandbox.bubblewrap import NOT_PASSED_ENV, PASSED_ENV
 
 # Libraries worth importing ahead (their import takes long); other imports are left to the lesson.
 HEAVY = ("torch", "torchvision", "sklearn", "matplotlib", "pandas", "scipy", "numpy", "imageio")
+# What a library imports on first use rather than on import: torch's optimizers import
+# torch._dynamo at their first step (about a second, in every lesson that trains).
+FIRST_USE = {"torch": ("torch._dynamo",)}
 
 
-def lesson_imports(cells) -> list[str]:
-    """The modules of HEAVY libraries that the locked cells of a notebook import."""
+def lesson_imports(cells, packages=()) -> list[str]:
+    """The modules of HEAVY libraries and of the course's ``packages`` that the locked cells of
+    a notebook import."""
+    wanted = (*HEAVY, *packages)
     modules = []
     for cell in cells:
         meta = cell.get("metadata", {}).get("nbgrader", {})
@@ -29,8 +35,9 @@ def lesson_imports(cells) -> list[str]:
         for node in ast.walk(tree):
             names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
                 [node.module] if isinstance(node, ast.ImportFrom) and node.module and not node.level else []
-            modules += [name for name in names if name.split(".")[0] in HEAVY]
-    return list(dict.fromkeys(modules))
+            modules += [name for name in names if name.split(".")[0] in wanted]
+    later = [module for name in modules for module in FIRST_USE.get(name.split(".")[0], ())]
+    return list(dict.fromkeys(modules + later))
 
 
 def _environment():
@@ -67,11 +74,11 @@ class WarmKernels:
         km.discard()
         return None
 
-    async def refill(self, km_class, kernel_name, config, extra_arguments, preload):
-        """Start the next kernel ahead (any previous one is stopped)."""
+    async def refill(self, km_class, kernel_name, config, extra_arguments, cells):
+        """Start the next kernel ahead for a lesson of these cells (any previous one is stopped)."""
         self.close()
         km = km_class(kernel_name=kernel_name, config=config) if kernel_name else km_class(config=config)
-        km.preload = list(preload)
+        km.preload = lesson_imports(cells, km.course_packages)
         self._key = self.key(km)
         await km.start_warm(extra_arguments)
         self._km = km
