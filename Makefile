@@ -27,10 +27,13 @@ export COURSE_PROGRESS := 0
 # in); the tests also need the PostgreSQL server that tests/test_gradebook_postgres.py starts a
 # throwaway cluster of (nbgrader's db_url), and for the browser tests (tests/browser/) Debian's
 # Chromium, which Playwright drives instead of a browser of its own, with the DejaVu fonts its
-# screenshots are rendered in. As root they are installed when missing; otherwise the command
-# to install them is printed.
+# screenshots are rendered in; for the JupyterHub test (tests/test_jupyterhub.py) Node.js and npm,
+# with which configurable-http-proxy, JupyterHub's proxy, is installed from npm. As root they are
+# installed when missing; otherwise the command to install them is printed.
 COURSE_PACKAGES := bubblewrap
-TEST_PACKAGES := bubblewrap postgresql chromium fonts-dejavu-core
+TEST_PACKAGES := bubblewrap postgresql chromium fonts-dejavu-core nodejs npm configurable-http-proxy
+# 4.6 runs on Debian 12's Node 18 (5.x wants Node 20)
+HUB_PROXY := configurable-http-proxy@4.6
 
 course: $(STAMP) system-course
 	$(PY) -m autograder.authoring.runner
@@ -101,11 +104,19 @@ packages:
 	    || missing="$$missing $$p";; \
 	  chromium) command -v chromium >/dev/null || missing="$$missing $$p";; \
 	  fonts-dejavu-core) test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || missing="$$missing $$p";; \
+	  nodejs) command -v node >/dev/null || missing="$$missing $$p";; \
+	  npm) command -v npm >/dev/null || missing="$$missing $$p";; \
+	  configurable-http-proxy) command -v configurable-http-proxy >/dev/null || proxy=1;; \
 	  esac; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 	    echo "Installing$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  else echo "Missing:$$missing. Install it with: sudo apt-get install$$missing"; fi; \
+	fi; \
+	if [ -n "$$proxy" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v npm >/dev/null; then \
+	    echo "Installing $(HUB_PROXY) (npm)"; npm install --global --no-fund --no-audit --loglevel=error $(HUB_PROXY); \
+	  else echo "Missing: configurable-http-proxy. Install it with: sudo npm install -g $(HUB_PROXY)"; fi; \
 	fi
 
 $(STAMP): pyproject.toml constraints.txt autograder/templates/formgrade/mathjax.html.j2 \

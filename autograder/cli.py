@@ -129,7 +129,10 @@ def main(argv=None):
     silence_gradebook_warnings()
     try:
         course = _course(args)
-        return COMMAND_RUNNERS[args.command](course, args)
+        try:
+            return COMMAND_RUNNERS[args.command](course, args)
+        finally:
+            course.give_back_to_owner()
     except InstructorError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

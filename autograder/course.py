@@ -262,6 +262,23 @@ class Course:
         config.merge(overrides)
         return config
 
+    def give_back_to_owner(self):
+        """Run as root in a course folder that belongs to an instructor: hand what this run
+        wrote there (collected submissions, autograded notebooks, feedback, the gradebook) back
+        to that instructor, whose formgrader reads them. Modes are kept: a student's files stay
+        private to the course's owner."""
+        try:
+            owner = self.root.stat()
+        except OSError:
+            return
+        if os.geteuid() != 0 or owner.st_uid == 0:
+            return
+        for top, dirs, files in os.walk(self.root):
+            for name in [".", *dirs, *files]:
+                path = os.path.join(top, name)
+                if os.lstat(path).st_uid == 0:
+                    os.lchown(path, owner.st_uid, owner.st_gid)
+
     def coursedir(self, db_url=None, **ids):
         from nbgrader.coursedir import CourseDirectory
 

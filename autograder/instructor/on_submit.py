@@ -88,6 +88,7 @@ def watch(course, exchange, lessons, interval=10.0, rounds=None, say=print, **gr
     while rounds is None or done < rounds:
         started = time.monotonic()
         one_round(course, exchange, lessons, say=say, **grade_options)
+        course.give_back_to_owner()  # the instructor's formgrader sees this round's work
         done += 1
         if rounds is None or done < rounds:
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
