@@ -70,8 +70,9 @@ def test_a_batch_takes_the_kernels_started_ahead_and_leaves_none(tmp_path):
     course = new_fixture_course(tmp_path / "course")
     for student in ("ann", "ben", "cy"):
         sim.submit(course, student, LESSON, full_solution(course))
-    before = POOL.taken
+    before, started = POOL.taken, POOL.started
     report = grade_batch(course, [(LESSON, None)], workers=1, say=lambda line: None)
     assert [o.score for o in report.outcomes] == [6, 6, 6]
     assert POOL.taken - before == 2  # the second and third submissions found theirs started
+    assert POOL.started - started == 2  # and none was started after the last one
     assert not POOL.waiting

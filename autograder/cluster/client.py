@@ -79,7 +79,8 @@ def grade_on_dask(course, cluster, jobs, attempts, force=False, say=print):
             bundles = {lesson: client.scatter([lesson_bundle(course, lesson, scratch)],
                                               broadcast=True, hash=False)[0]
                        for lesson in sorted({job.lesson for job in jobs})}
-        for job in jobs:
+        workers = cluster.n_workers()
+        for index, job in enumerate(jobs):
             key = _key(job, batch, force)
             try:
                 files = read_tree(course.submitted_dir(job.student, job.lesson),
@@ -89,7 +90,9 @@ def grade_on_dask(course, cluster, jobs, attempts, force=False, say=print):
                 yield Graded(job, False, None, {}, f"submission folder not readable: {error}")
                 continue
             payload = {"lesson": job.lesson, "student": job.student, "sha256": job.sha256,
-                       "files": files, "batch": batch, "key": key, "submitted": time.time()}
+                       "files": files, "batch": batch, "key": key, "submitted": time.time(),
+                       # the workers' last submissions: no kernel is started for a next one
+                       "start_ahead": index < len(jobs) - workers}
             futures[client.submit(grade_submission, bundles[job.lesson], payload, key=key,
                                   pure=False, retries=cluster.retries)] = (job, payload["submitted"])
         done = set()

@@ -96,7 +96,8 @@ def _grade_in_scratch(bundle, job):
         clock = Clock()
         setup = time.perf_counter() - began
         success, error = run_nbgrader_autograde(course, lesson, student, db_url=f"sqlite:///{database}",
-                                                clock=clock, record=False)
+                                                clock=clock, record=False,
+                                                start_ahead=job.get("start_ahead", True))
         logfile = course.log_dir / f"autograde-{lesson}-{student}.log"
         return {"success": success, "error": error,
                 "files": read_tree(root / "autograded" / student / lesson),

@@ -216,9 +216,10 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
             report.where = "this process"
             report.workers = 1
             with environment_set(_inline_threads()):
-                for job in gradable:
+                for index, job in enumerate(gradable):
                     clock = Clock()
-                    success, error = run_nbgrader_autograde(course, job.lesson, job.student, clock=clock)
+                    success, error = run_nbgrader_autograde(course, job.lesson, job.student, clock=clock,
+                                                            start_ahead=index < len(gradable) - 1)
                     report.executed += 1
                     finish(job, success, error, clock.phases())
         else:

@@ -72,17 +72,19 @@ class TimedExecuteAndJudge(ExecuteAndJudge):
             _mark("last_cell_end")
 
 
-def tune_config(config, record=True):
+def tune_config(config, record=True, start_ahead=True):
     """The changes grading makes to the course's nbgrader configuration (see the docstring).
 
     ``record=False`` (a Dask worker, whose private gradebook is thrown away): nbgrader does not
-    save the grades, the client records them from the autograded notebook."""
+    save the grades, the client records them from the autograded notebook. ``start_ahead``:
+    whether a kernel is started for a next submission (none comes after a process's last)."""
     from nbgrader.preprocessors import AssignLatePenalties, SaveAutoGrades
 
     from autograder.gpus import device_nodes
 
     config.Execute.shutdown_kernel = "immediate"
     config.ExecuteSurvivingKernelDeath.warm_kernels = True  # the next kernel starts while one runs
+    config.ExecuteSurvivingKernelDeath.start_ahead = start_ahead
     arguments = list(config.Execute.get("extra_arguments", []))
     if not any(a.startswith("--HistoryManager.hist_file") for a in arguments):
         arguments.append("--HistoryManager.hist_file=:memory:")
@@ -98,10 +100,12 @@ def tune_config(config, record=True):
     return config
 
 
-def run_nbgrader_autograde(course, lesson, student, db_url=None, clock=None, record=True):
+def run_nbgrader_autograde(course, lesson, student, db_url=None, clock=None, record=True,
+                           start_ahead=True):
     """nbgrader autograde for one student; returns (success, reason when it failed).
 
-    ``clock`` (a Clock) receives the marks of the run; ``record``: see tune_config."""
+    ``clock`` (a Clock) receives the marks of the run; ``record``, ``start_ahead``: see
+    tune_config."""
     from nbgrader.converters import Autograde
     from nbgrader.utils import capture_log
 
@@ -111,7 +115,7 @@ def run_nbgrader_autograde(course, lesson, student, db_url=None, clock=None, rec
     clock.mark("begin")
     try:
         coursedir = course.coursedir(db_url, assignment_id=lesson, student_id=student)
-        config = tune_config(coursedir.config, record=record)
+        config = tune_config(coursedir.config, record=record, start_ahead=start_ahead)
         logfile = course.log_dir / f"autograde-{lesson}-{student}.log"
         log = quiet_logger(f"autograde.{lesson}.{student}", logfile)
         app = Autograde(coursedir=coursedir, config=config, log=log)

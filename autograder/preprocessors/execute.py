@@ -77,6 +77,9 @@ class ExecuteSurvivingKernelDeath(Execute):
     warm_kernels = Bool(False, help="Start the next submission's kernel while this one runs "
                         "(autograder/sandbox/warm_kernels.py; grading switches it on)").tag(config=True)
 
+    start_ahead = Bool(True, help="With warm_kernels: start a kernel for the next submission "
+                       "(off for the last submission a grading process has)").tag(config=True)
+
     def _warm(self):
         return self.warm_kernels and hasattr(self.kernel_manager_class, "start_warm")
 
@@ -94,7 +97,7 @@ class ExecuteSurvivingKernelDeath(Execute):
 
     async def async_start_new_kernel_client(self):
         client = await self._start_client()
-        if self._warm():
+        if self._warm() and self.start_ahead:
             try:
                 await POOL.refill(self.kernel_manager_class, self.kernel_name, self.config,
                                   self.extra_arguments, self.nb.cells)

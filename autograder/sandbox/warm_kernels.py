@@ -51,6 +51,7 @@ class WarmKernels:
     def __init__(self):
         self._km, self._key = None, None
         self.taken = 0  # kernels handed to a submission warm, in this process
+        self.started = 0  # kernels started ahead, in this process
 
     @property
     def waiting(self) -> bool:
@@ -81,6 +82,7 @@ class WarmKernels:
         km.preload = lesson_imports(cells, km.course_packages)
         self._key = self.key(km)
         await km.start_warm(extra_arguments)
+        self.started += 1
         self._km = km
 
     def close(self):
