@@ -110,10 +110,12 @@ def layout_of(model):
 # -- exercises 3 and 4: backpropagation by hand and the numerical gradient --------------------------
 
 def backprop_cases(rng, n_cases=3):
-    """(params, X, y) in float64 for 2-h-2 networks of random widths, drawn from ``rng``."""
+    """(params, X, y) in float64 for 2-h-2 networks of random widths, drawn from ``rng``; the
+    hidden width is never 2, the outputs' count, so that a transposed W2 gradient shows in its
+    shape (with a square W2 it drew the generic hint one run in five)."""
     cases = []
     for _ in range(n_cases):
-        hidden, n = int(rng.integers(2, 7)), int(rng.integers(3, 10))
+        hidden, n = int(rng.integers(3, 7)), int(rng.integers(3, 10))
         params = {key: torch.from_numpy(rng.standard_normal(shape)) for key, shape in
                   (("W1", (hidden, 2)), ("b1", (hidden,)), ("W2", (2, hidden)), ("b2", (2,)))}
         cases.append((params, torch.from_numpy(rng.standard_normal((n, 2))), torch.from_numpy(rng.integers(0, 2, n))))
