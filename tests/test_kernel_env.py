@@ -86,3 +86,17 @@ def test_without_reference_kernels_the_machine_picks_its_own_again():
     native = without_reference_kernels(environ)
     assert native == {"OPENBLAS_CORETYPE": "Zen", "HOME": "/home/ana"}  # a machine's own value stays
     assert environ["MKL_CBWR"] == "COMPATIBLE"  # the original is left alone
+
+
+def test_kernel_threads_gives_kernels_and_this_processs_torch_the_same_threads(monkeypatch):
+    import os
+
+    import torch
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "7")
+    before = torch.get_num_threads()
+    wanted = 1 if before != 1 else 2
+    with kernel_env.kernel_threads(wanted):
+        assert os.environ["OMP_NUM_THREADS"] == os.environ["MKL_NUM_THREADS"] == str(wanted)
+        assert torch.get_num_threads() == wanted
+    assert os.environ["OMP_NUM_THREADS"] == "7" and torch.get_num_threads() == before

@@ -131,3 +131,28 @@ def test_check_frame_reads_a_real_figure(iris):
     assert "pair (image, fig)" in check_frame(image, model, ("sepal", "petal"))
     assert "feature names" in check_frame((image, fig), model, ("length", "petal"))
     assert "alpha" in check_frame((image, fig), fit_mlp(5.0, X_train, y_train), ("sepal", "petal"))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_keep_best_replay_does_not_depend_on_the_number_of_threads(seed):
+    """The hidden test replays Exercise 6's loop in the grader and compares it with the kernel's
+    run: a thread count that differs between the two must not move a loss by its tolerance (a
+    bias before batch norm has no true gradient, and Adam turned its round-off into steps)."""
+    import math
+
+    import torch
+
+    from course_utils.lessons.l06_pytorch import noisy_features_data, small_network, specified_validation_losses
+
+    train, val, _ = noisy_features_data(seed, n_train=40, n_val=40, n_test=0)
+    torch.manual_seed(seed)
+    initial = small_network(train[0].shape[1]).state_dict()
+    before = torch.get_num_threads()
+    runs = []
+    try:
+        for threads in (1, 2):
+            torch.set_num_threads(threads)
+            runs.append(specified_validation_losses(initial, train, val, epochs=19, lr=0.02, weight_decay=0.05))
+    finally:
+        torch.set_num_threads(before)
+    assert all(math.isclose(a, b, rel_tol=3e-4) for a, b in zip(*runs)), runs  # a third of the hidden test's 1e-3

@@ -36,7 +36,7 @@ from autograder.grading.one_submission import (
     run_nbgrader_autograde,
 )
 from autograder.grading.outcome import notebook_problem, read_outcome, without_byte_order_mark
-from autograder.kernel_env import environment_set, thread_environment, usable_cores
+from autograder.kernel_env import kernel_threads, usable_cores
 from autograder.notes import add_note, clear_notes
 from autograder.sandbox.cgroups import reap_orphaned_sandboxes
 from autograder.sandbox.plain_files import drop_non_plain
@@ -215,7 +215,7 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
         if engine == "inline" or not gradable:
             report.where = "this process"
             report.workers = 1
-            with environment_set(_inline_threads()):
+            with _inline_threads():
                 for index, job in enumerate(gradable):
                     clock = Clock()
                     success, error = run_nbgrader_autograde(course, job.lesson, job.student, clock=clock,
@@ -245,13 +245,12 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
     return report
 
 
-def _inline_threads() -> dict[str, str]:
-    """Threads of the kernels graded in this process: all cores but one, which is left to this
-    process and to the kernel started ahead for the next submission (an instructor's own
+def _inline_threads():
+    """Threads of the kernels graded in this process, and of its own hidden tests: all cores but
+    one, which is left to the kernel started ahead for the next submission (an instructor's own
     OMP_NUM_THREADS is kept). Small lessons ran twice as fast this way on two cores."""
-    if os.environ.get("OMP_NUM_THREADS"):
-        return {}
-    return thread_environment(max(1, usable_cores() - 1))
+    chosen = os.environ.get("OMP_NUM_THREADS", "")
+    return kernel_threads(int(chosen) if chosen.isdigit() else max(1, usable_cores() - 1))
 
 
 def _postfix(bar, report):

@@ -28,8 +28,11 @@ def noisy_features_data(seed, n_train=60, n_val=60, n_test=2000):
 
 def small_network(n_inputs, hidden=32):
     """The network the checks of Exercises 5 and 6 train: no dropout, so that every run can be
-    replayed exactly, but batch norm, which computes differently in training and evaluation mode."""
-    return nn.Sequential(nn.Linear(n_inputs, hidden), nn.BatchNorm1d(hidden), nn.ReLU(), nn.Linear(hidden, 2))
+    replayed exactly, but batch norm, which computes differently in training and evaluation mode.
+    The layer before batch norm has no bias: batch norm removes it, so its gradient would be
+    round-off, which Adam turns into full steps that differ from one thread count to another."""
+    return nn.Sequential(nn.Linear(n_inputs, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(),
+                         nn.Linear(hidden, 2))
 
 
 # -- Exercise 4: inverted dropout -------------------------------------------------------------------
