@@ -103,6 +103,15 @@ class History:
     def __len__(self):
         return len(self.train_loss)
 
+    def record(self, model, loss_fn, train_data, val_data=None):
+        """Append the mean loss and accuracy of ``model`` on ``train_data`` and ``val_data``
+        ((X, y) pairs), computed in evaluation mode without gradients: one epoch of a loop."""
+        for split, data in (("train", train_data), ("val", val_data)):
+            if data is not None:
+                result = evaluate(model, *data, loss_fn=loss_fn)
+                getattr(self, f"{split}_loss").append(result["loss"])
+                getattr(self, f"{split}_acc").append(result["accuracy"])
+
     def to_frame(self):
         """The history as a pandas DataFrame indexed by epoch (1-based)."""
         import pandas as pd

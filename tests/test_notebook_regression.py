@@ -3,9 +3,10 @@
 Copies of lesson 1, each cut after the cell it needs, go through the course's regression run
 (nbval with the tolerances cells declare: autograder/authoring/nbval_tolerant.py) in one batch, under
 other CPU kernels than the stored outputs were made with: MKL's default branch instead of
-COMPATIBLE, oneDNN's convolutions, PyTorch's widest vector kernels, one thread. The lesson as
-it is passes, and some of its numbers did move (an exact comparison would have failed); each
-planted regression fails, first at the cell that shows it.
+COMPATIBLE, oneDNN's convolutions, PyTorch's widest vector kernels, one thread. The lesson
+passes with its numbers moved in their last digits, as on another CPU (lesson 1 trains small
+full-batch models that move little between kernels, so its learning rate is also nudged by 0.1%:
+an exact comparison would fail); each planted regression fails, first at the cell that shows it.
 """
 import os
 import subprocess
@@ -37,8 +38,10 @@ class Plant:
     how: str
 
 
+JITTER = Plant("learning rate 0.1% off", "lesson-541159b0", "lr=0.01", "lr=0.01001",
+               shows=LAST_CELL, how="numbers")  # moves numbers within every cell's tolerance
 PLANTS = [
-    Plant("learning rate doubled", "lesson-541159b0", "lr=1e-3", "lr=2e-3",
+    Plant("learning rate doubled", "lesson-541159b0", "lr=0.01", "lr=0.02",
           shows="lesson-4b17c5be", how="numbers"),
     Plant("nonlinearity dropped", "lesson-541159b0", "n_hidden_layers=2, output_activation",
           'n_hidden_layers=2, activation="identity", output_activation',
@@ -100,7 +103,7 @@ def _run(folder, environ):
 @pytest.fixture(scope="module")
 def other_kernels_run(tmp_path_factory):
     folder = tmp_path_factory.mktemp("regression")
-    cells = {"lesson": _copy(folder, "lesson", LAST_CELL)}
+    cells = {"lesson": _copy(folder, "lesson", LAST_CELL, JITTER)}
     for number, plant in enumerate(PLANTS):
         cells[f"plant{number}"] = _copy(folder, f"plant{number}", plant.shows, plant)
     environ = without_reference_kernels(os.environ)
@@ -118,8 +121,8 @@ def test_the_lesson_passes_under_other_kernels_with_numbers_that_moved(other_ker
     failed = {cell: message for cell, (message, _) in lesson.items() if message}
     assert not failed, failed
     moved = sum(moved for _, moved in lesson.values())
-    assert moved > 0, "the other kernels printed every number as stored: nothing here shows " \
-                      "that the comparison holds where numbers move"
+    assert moved > 0, "every number was printed as stored: nothing here shows that the " \
+                      "comparison holds where numbers move"
 
 
 @pytest.mark.slow

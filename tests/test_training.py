@@ -205,3 +205,20 @@ def test_empty_data_is_reported():
 def test_history_is_a_plain_dataclass():
     history = History(train_loss=[1.0, 0.5], val_loss=[1.1, 0.6], best_epoch=2)
     assert len(history) == 2 and history.to_frame().index.name == "epoch"
+
+
+def test_history_record_measures_an_epoch_in_evaluation_mode_and_keeps_the_mode():
+    X, y = _circles()
+    model = nn.Sequential(nn.Linear(2, 8), nn.Dropout(0.5), nn.ReLU(), nn.Linear(8, 1))
+    model.train()
+    history = History()
+    loss_fn = nn.BCEWithLogitsLoss()
+    history.record(model, loss_fn, (X[:600], y[:600]), (X[600:], y[600:]))
+    history.record(model, loss_fn, (X[:600], y[:600]))
+    assert model.training
+    with torch.no_grad():
+        model.eval()
+        expected = loss_fn(model(X[600:]), y[600:]).item()
+        accuracy = ((model(X[600:]) > 0).float() == y[600:]).float().mean().item()
+    assert history.val_loss == [pytest.approx(expected, rel=1e-5)] and len(history.train_loss) == 2
+    assert history.val_acc == [pytest.approx(accuracy)] and len(history) == 2
