@@ -20,8 +20,18 @@ def switched_off(environ=os.environ):
     return environ.get("COURSE_PROGRESS", "").strip() == "0" or bool(environ.get("CI"))
 
 
+def shown_by_default(environ=os.environ) -> bool:
+    """Whether a bar is shown when its caller does not say: in a Jupyter kernel or a terminal,
+    unless ``environ`` switches bars off."""
+    if switched_off(environ):
+        return False
+    return "ipykernel" in sys.modules or sys.stderr.isatty()
+
+
 def progress_bar(iterable=None, **tqdm_kwargs):
-    """A tqdm bar over ``iterable``: a widget saved as text in a notebook, text elsewhere."""
+    """A tqdm bar over ``iterable``: a widget saved as text in a notebook, text elsewhere;
+    hidden unless ``shown_by_default()`` when ``disable`` is not given."""
+    tqdm_kwargs.setdefault("disable", not shown_by_default())
     if _in_widget_kernel():
         from ._notebook_bar import NotebookBar
 

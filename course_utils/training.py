@@ -8,7 +8,6 @@ every epoch and resume from it (files written by ``course_utils.checkpoints``).
 import copy
 import math
 import os
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -17,7 +16,7 @@ from torch import nn
 from torch.utils.data import DataLoader
 
 from .checkpoints import load_checkpoint, save_checkpoint
-from .progress import progress_bar, switched_off
+from .progress import progress_bar, shown_by_default
 from .settings import pick_device
 
 REGRESSION_LOSSES = (nn.MSELoss, nn.L1Loss, nn.SmoothL1Loss, nn.HuberLoss)
@@ -210,14 +209,6 @@ def _correct_tensors(outputs, targets, loss_fn):
     return None, None
 
 
-def _progress_enabled(progress):
-    if progress is not None:
-        return bool(progress)
-    if switched_off():
-        return False
-    return "ipykernel" in sys.modules or sys.stderr.isatty()
-
-
 def _model_device(model):
     parameter = next(model.parameters(), None)
     return parameter.device if parameter is not None else torch.device("cpu")
@@ -247,7 +238,8 @@ def fit(model, train_data, val_data=None, *, loss_fn, optimizer, epochs, batch_s
             print(f"Resumed from {checkpoint} after epoch {start}")
     best_loss = min((v for v in history.val_loss if v is not None), default=math.inf)
     bar = progress_bar(range(start, epochs), desc="Training", unit="epoch",
-                       disable=not _progress_enabled(progress), initial=start, total=epochs)
+                       disable=not (shown_by_default() if progress is None else progress),
+                       initial=start, total=epochs)
     try:
         for epoch in bar:
             torch.manual_seed(seed * 100_003 + epoch)  # dropout and any other model randomness

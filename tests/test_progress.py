@@ -1,6 +1,8 @@
 """Progress bars: a live widget in a notebook that is saved as a text line; text elsewhere."""
 import io
 import os
+import sys
+import types
 from pathlib import Path
 
 import nbformat
@@ -39,7 +41,7 @@ class RecordingClient(NotebookClient):
 
 def test_outside_a_kernel_the_bar_is_tqdms_text_bar():
     out = io.StringIO()
-    bar = progress_bar(range(3), file=out, desc="Training")
+    bar = progress_bar(range(3), file=out, desc="Training", disable=False)
     assert type(bar) is text_tqdm and list(bar) == [0, 1, 2]
     bar.close()
     assert "Training: 100%|" in out.getvalue() and "3/3" in out.getvalue()
@@ -67,3 +69,12 @@ def test_a_notebook_saves_the_final_text_line_of_fits_bar_and_no_widget():
     assert len(texts) == 1 and texts[0].startswith("Training: 100%|") and " 2/2 " in texts[0]
     assert [o["data"] for o in loop_outputs] == [{"text/plain": ""}]  # leave=False: blanked
     assert disabled_outputs == []
+
+
+def test_a_bar_is_hidden_by_default_where_bars_are_switched_off(monkeypatch):
+    monkeypatch.setenv("COURSE_PROGRESS", "0")
+    assert progress_bar(range(3)).disable
+    monkeypatch.delenv("COURSE_PROGRESS")
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.setitem(sys.modules, "ipykernel", sys.modules.get("ipykernel") or types.ModuleType("ipykernel"))
+    assert not progress_bar(range(3), file=io.StringIO()).disable
