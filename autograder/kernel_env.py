@@ -86,11 +86,15 @@ def usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+# How many threads a kernel's libraries start and whether idle ones spin: what a process passes
+# on to kernels it starts in a cleared environment, so that they share the cores as it does.
+THREAD_SETTINGS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "OMP_WAIT_POLICY")
+
+
 def thread_environment(threads: int) -> dict[str, str]:
     """The variables that give a grading process's kernels ``threads`` threads each, sleeping
     when idle."""
-    return {"OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads),
-            "OPENBLAS_NUM_THREADS": str(threads), "OMP_WAIT_POLICY": "PASSIVE"}
+    return dict(zip(THREAD_SETTINGS, (str(threads), str(threads), str(threads), "PASSIVE")))
 
 
 @contextlib.contextmanager

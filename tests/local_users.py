@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from autograder.kernel_env import REFERENCE_CPU_KERNELS, THREAD_SETTINGS
+
 
 def as_user(name, home, *command, config=None, timeout=120, env=None):
     """``command`` run as the local user ``name`` with ``home``, as its JupyterLab would run it
@@ -15,6 +17,9 @@ def as_user(name, home, *command, config=None, timeout=120, env=None):
                        "LANG": "C.UTF-8"}
     if config:
         env["JUPYTER_CONFIG_DIR"] = str(config)
+    # the kernels share the cores as this test run's do: two xdist workers' kernels spinning on
+    # two threads each made a lesson five times slower than alone
+    env.update({k: os.environ[k] for k in (*THREAD_SETTINGS, *REFERENCE_CPU_KERNELS) if k in os.environ})
     env.update(extra or {})
     drop = [shutil.which("setpriv"), f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}",
             "--clear-groups", "--"]
