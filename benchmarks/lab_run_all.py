@@ -55,7 +55,6 @@ def prepare(folder, lessons, answered):
     subprocess.run(command + ["release", "--no-check", *lessons], check=True, capture_output=True)
     subprocess.run(command + ["jupyter-setup", "student", "--config-dir", str(config),
                               "--student-id", "benchmark"], check=True, capture_output=True)
-    LabServer._no_news(config)
     setting = config.joinpath("lab", "user-settings", *TIMING_SETTING)
     setting.parent.mkdir(parents=True, exist_ok=True)
     setting.write_text(json.dumps({"recordTiming": True}))

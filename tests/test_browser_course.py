@@ -104,7 +104,6 @@ def course(tmp_path):
     for role, extra in (("student", ["--student-id", STUDENT]), ("instructor", [])):
         configs[role] = tmp_path / f"jupyter-{role}"
         autograder(root, exchange, "jupyter-setup", role, "--config-dir", str(configs[role]), *extra)
-        LabServer._no_news(configs[role])
     return root, exchange, configs
 
 

@@ -139,8 +139,8 @@ class LabServer:
 
     The server gets a temporary HOME of its own (Jupyter's data and runtime folders, IPython's
     profile and matplotlib's cache below it), ``config_dir`` as JUPYTER_CONFIG_DIR (default: a
-    fresh folder, so Lab starts with default settings and workspace; unless ``news=True`` it
-    holds one setting, see ``_no_news``), none of course_utils.progress's ``SWITCHES_OFF`` (the
+    fresh folder, so Lab starts with default settings and workspace: the environment's, which
+    fetch no news, see ``autograder/jupyter-config``), none of course_utils.progress's ``SWITCHES_OFF`` (the
     kernels show progress bars as a student's do), then ``env`` on top (a value of None removes
     the variable). ``cwd`` is the folder the command starts from (default: root_dir), ``prefix``
     the server's base URL path (JupyterHub serves /user/<name>/). ``start_seconds`` is how long
@@ -151,7 +151,7 @@ class LabServer:
     """
 
     def __init__(self, root_dir, *, config_dir=None, env=None, cwd=None, token=None,
-                 log_path=None, news=False, extra_args=(), startup_timeout=90.0, prefix="/"):
+                 log_path=None, extra_args=(), startup_timeout=90.0, prefix="/"):
         self.root_dir = Path(root_dir).resolve()
         self.prefix = "/" + prefix.strip("/") + "/" if prefix.strip("/") else "/"
         self.config_dir = Path(config_dir) if config_dir is not None else None
@@ -159,7 +159,6 @@ class LabServer:
         self.cwd = Path(cwd) if cwd is not None else self.root_dir
         self.token = token or secrets.token_hex(16)
         self.log_path = Path(log_path) if log_path is not None else None
-        self.news = news
         self.extra_args = list(extra_args)
         self.startup_timeout = startup_timeout
         self.port = None
@@ -195,10 +194,7 @@ class LabServer:
             env.pop(switch, None)
         home = self.home
         config = self.config_dir or Path(self._tmp) / "jupyter-config"
-        if not config.exists():
-            config.mkdir(parents=True)
-            if self.config_dir is None and not self.news:
-                self._no_news(config)
+        config.mkdir(parents=True, exist_ok=True)
         data = home / ".local" / "share" / "jupyter"
         env.update({
             "HOME": str(home),
@@ -216,17 +212,6 @@ class LabServer:
             else:
                 env[key] = str(value)
         return env
-
-    @staticmethod
-    def _no_news(config: Path) -> None:
-        """JupyterLab's own toast "Would you like to get notified about official Jupyter news?"
-        pops up over the notebook a few seconds in (every fresh Lab asks; the setting, not
-        ``LabApp.news_url``, decides) and an online Lab may add "update available": both are
-        answered "no" in the fresh config folder so that screenshots do not vary."""
-        folder = config / "lab" / "user-settings" / "@jupyterlab" / "apputils-extension"
-        folder.mkdir(parents=True)
-        (folder / "notification.jupyterlab-settings").write_text(
-            json.dumps({"fetchNews": "false", "checkForUpdates": False}) + "\n")
 
     # -- life cycle
     def start(self) -> "LabServer":
