@@ -120,7 +120,7 @@ packages:
 	fi
 
 $(STAMP): pyproject.toml constraints.txt autograder/templates/formgrade/mathjax.html.j2 \
-		autograder/jupyter-config/nbgrader_mlp_course.json
+		autograder/jupyter-config/nbgrader_mlp_course.json autograder/jupyter-config/mlp_course_lab_overrides.json
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -c constraints.txt -e ".[test]"
