@@ -1,4 +1,6 @@
 """The notebook runner behind `make course`."""
+from pathlib import Path
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
@@ -61,3 +63,13 @@ def test_stored_outputs_are_never_made_with_native_kernels(tmp_path, capsys):
     with pytest.raises(SystemExit):
         runner.main([str(tmp_path / "x.ipynb"), "--in-place", "--native-kernels"])
     assert "do not go together" in capsys.readouterr().err
+
+
+def test_the_kernel_talks_over_ipc_sockets_says_nothing_about_tcp_and_leaves_none(tmp_path, capfd):
+    path = _write(tmp_path / "ipc.ipynb", "import os\nprint(os.environ['JUPYTER_RUNTIME_DIR'])")
+    nb, _, error = runner.execute_notebook(path)
+    assert error is None
+    runtime = nb.cells[0].outputs[0].text.strip()
+    leftover = [p.name for p in Path(runtime).glob("runner-*")]
+    assert not leftover, leftover
+    assert "without encryption" not in capfd.readouterr().err

@@ -12,12 +12,15 @@ import argparse
 import os
 import sys
 import time
+import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
+from jupyter_core.paths import jupyter_runtime_dir
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
+from traitlets.config import Config
 
 from autograder.grading.trusted_tests import split_hidden
 from autograder.kernel_env import (
@@ -87,11 +90,15 @@ def execute_notebook(path: Path, quick: bool = False, timeout: int = 600,
     except Exception as error:  # noqa: BLE001 - not JSON, not a notebook
         first_line = str(error).strip().splitlines()[0] if str(error).strip() else ""
         return None, 0.0, f"cannot read notebook: {type(error).__name__} {first_line}"
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
-                            resources={"metadata": {"path": str(path.parent)}})
     start = time.perf_counter()
     error = None
     with _environment(quick, reference_kernels), _hidden_tests_left_out(nb):
+        # a local kernel on IPC sockets (<ip>-<port> files): no TCP port, and no warning about
+        # unencrypted TCP printed for every lesson
+        sockets = os.path.join(jupyter_runtime_dir(), f"runner-{uuid.uuid4().hex[:12]}")
+        client = NotebookClient(nb, timeout=timeout, kernel_name="python3", record_timing=False,
+                                config=Config(KernelManager={"transport": "ipc", "ip": sockets}),
+                                resources={"metadata": {"path": str(path.parent)}})
         try:
             client.execute()
         except CellExecutionError as failure:
