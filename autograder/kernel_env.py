@@ -98,12 +98,18 @@ def thread_environment(threads: int) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def kernel_threads(threads: int):
-    """Kernels graded inside the block get ``threads`` threads each, and so does this process's
-    torch, which replays their training in hidden tests: a replay must add in the same order as
-    the kernel, or a loss differs in its fourth digit after a few Adam steps."""
+def kernel_threads(default: int | None = None):
+    """Kernels graded inside the block get the threads OMP_NUM_THREADS asks for (an instructor's
+    or the cluster's choice), else ``default`` (None: nothing changes), and so does this
+    process's torch, which replays their training in hidden tests: a replay must add in the same
+    order as the kernel, or a loss differs in its fourth digit after a few Adam steps."""
     import sys
 
+    chosen = os.environ.get("OMP_NUM_THREADS", "")
+    threads = int(chosen) if chosen.isdigit() else default
+    if threads is None:
+        yield
+        return
     torch = sys.modules.get("torch")  # imported later, torch reads OMP_NUM_THREADS itself
     before = torch.get_num_threads() if torch is not None else None
     with environment_set(thread_environment(threads)):

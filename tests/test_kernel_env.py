@@ -93,10 +93,19 @@ def test_kernel_threads_gives_kernels_and_this_processs_torch_the_same_threads(m
 
     import torch
 
-    monkeypatch.setenv("OMP_NUM_THREADS", "7")
     before = torch.get_num_threads()
     wanted = 1 if before != 1 else 2
-    with kernel_env.kernel_threads(wanted):
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "7")
+    with kernel_env.kernel_threads(default=wanted):  # nothing chosen: the default
         assert os.environ["OMP_NUM_THREADS"] == os.environ["MKL_NUM_THREADS"] == str(wanted)
         assert torch.get_num_threads() == wanted
-    assert os.environ["OMP_NUM_THREADS"] == "7" and torch.get_num_threads() == before
+    assert "OMP_NUM_THREADS" not in os.environ and os.environ["MKL_NUM_THREADS"] == "7"
+    assert torch.get_num_threads() == before
+    monkeypatch.setenv("OMP_NUM_THREADS", str(wanted))
+    with kernel_env.kernel_threads(default=before + 3):  # chosen (an instructor, a cluster): kept
+        assert os.environ["MKL_NUM_THREADS"] == str(wanted) and torch.get_num_threads() == wanted
+    assert torch.get_num_threads() == before
+    monkeypatch.delenv("OMP_NUM_THREADS")
+    with kernel_env.kernel_threads():  # no default: nothing changes
+        assert "OMP_NUM_THREADS" not in os.environ and torch.get_num_threads() == before

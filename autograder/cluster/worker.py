@@ -12,7 +12,7 @@ from pathlib import Path
 
 from autograder.cluster.shipping import read_tree, write_tree
 from autograder.course import Course
-from autograder.kernel_env import environment_set
+from autograder.kernel_env import environment_set, kernel_threads
 from autograder.sandbox.cgroups import reap_orphaned_sandboxes
 
 TOPIC = "autograder-attempts"  # one event per attempt, from which the client counts retries
@@ -39,16 +39,6 @@ def warm_imports():
         import torch  # noqa: F401  (hidden tests use it; the first import takes seconds)
 
 
-def _match_torch_threads():
-    """torch came with the forkserver: give the hidden tests this worker's share of threads."""
-    import sys
-
-    threads = os.environ.get("OMP_NUM_THREADS", "")
-    torch = sys.modules.get("torch")
-    if torch is not None and threads.isdigit() and torch.get_num_threads() != int(threads):
-        torch.set_num_threads(int(threads))
-
-
 def grade_submission(bundle, job):
     """Grade one submission on this worker; returns plain data (see the module docstring).
 
@@ -62,9 +52,10 @@ def grade_submission(bundle, job):
         worker = get_worker()
         worker.log_event(TOPIC, {"batch": job["batch"], "key": job["key"],
                                  "worker": worker.address, "time": started})
-    with _ONE_AT_A_TIME, environment_set(bundle["env"]):
+    # torch may have come with the forkserver: kernel_threads gives the hidden tests this
+    # worker's share of threads, as its kernels get
+    with _ONE_AT_A_TIME, environment_set(bundle["env"]), kernel_threads():
         reap_orphaned_sandboxes()  # what a worker of this machine killed earlier left (a listdir)
-        _match_torch_threads()
         result = _grade_in_scratch(bundle, job)
     result.update(worker=worker.address if worker else "", host=socket.gethostname(),
                   started=started, ended=time.time())

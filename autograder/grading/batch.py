@@ -24,7 +24,6 @@ nbgrader's configuration is tuned for throughput here (``tune_config``): kernels
 once when the notebook is done instead of being asked to quit, and keep IPython's history in
 memory instead of a history database in the sandbox.
 """
-import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -215,7 +214,9 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
         if engine == "inline" or not gradable:
             report.where = "this process"
             report.workers = 1
-            with _inline_threads():
+            # all cores but one, left to the kernel started ahead for the next submission:
+            # small lessons ran twice as fast this way on two cores
+            with kernel_threads(default=max(1, usable_cores() - 1)):
                 for index, job in enumerate(gradable):
                     clock = Clock()
                     success, error = run_nbgrader_autograde(course, job.lesson, job.student, clock=clock,
@@ -243,14 +244,6 @@ def grade_batch(course, batch, workers=1, say=print, *, scheduler=None, engine="
     report.outcomes = [outcomes[key] for key in order if key in outcomes]
     report.seconds = time.perf_counter() - start
     return report
-
-
-def _inline_threads():
-    """Threads of the kernels graded in this process, and of its own hidden tests: all cores but
-    one, which is left to the kernel started ahead for the next submission (an instructor's own
-    OMP_NUM_THREADS is kept). Small lessons ran twice as fast this way on two cores."""
-    chosen = os.environ.get("OMP_NUM_THREADS", "")
-    return kernel_threads(int(chosen) if chosen.isdigit() else max(1, usable_cores() - 1))
 
 
 def _postfix(bar, report):
