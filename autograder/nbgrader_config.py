@@ -127,6 +127,10 @@ c.GenerateAssignment.preprocessors = [
 c.ExchangeFactory.collect = "autograder.exchange.private.CheckedCollect"
 c.ExchangeFactory.submit = "autograder.exchange.private.PrivateSubmit"
 c.ExchangeFactory.release_feedback = "autograder.exchange.private.PrivateReleaseFeedback"
+# Feedback fetched into "feedback/submitted <date> at <time> UTC"; a submission without any says
+# so in the Assignment List (autograder/exchange/student_feedback.py).
+c.ExchangeFactory.list = "autograder.exchange.student_feedback.FeedbackStatusList"
+c.ExchangeFactory.fetch_feedback = "autograder.exchange.student_feedback.ReadableFetchFeedback"
 
 # What students wrote is shown without running it, in formgrader and on the feedback pages:
 # no JavaScript output or widget, and HTML cleaned by autograder/lab/html_sanitizer.py.

@@ -3,6 +3,7 @@ publishes, a student fetches and submits (twice), ``autograde`` collects the new
 it; and the Jupyter configuration each role gets."""
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -54,6 +55,40 @@ def test_publish_fetch_submit_collect_grade(tmp_path):
     assert "alice / 00-fixture: 6/6" in out, out  # the newest of the two submissions
     out = instructor(course, exchange, "autograde", "--workers", "1")
     assert "collected" not in out and "1 unchanged (kept)" in out
+
+    # the Assignment List: each submission named by its time, the lack of feedback said
+    first, newest = submitted_rows(home, config)
+    for row in (first, newest):
+        assert re.fullmatch(r"submitted \d{4}-\d\d-\d\d at \d\d\.\d\d\.\d\d UTC \(no feedback released yet\)",
+                            row["timestamp"]), row["timestamp"]
+    assert "No feedback released yet" in student(home, config, "fetch_feedback", LESSON)
+    assert not (home / LESSON / "feedback").exists()
+    instructor(course, exchange, "feedback")
+    first, newest = submitted_rows(home, config)
+    assert newest["has_exchange_feedback"] and not newest["has_local_feedback"]
+    assert "(no feedback released yet)" not in newest["timestamp"]
+    assert first["timestamp"].endswith("(no feedback released yet)")  # graded was the newest only
+    student(home, config, "fetch_feedback", LESSON)
+    (folder,) = (home / LESSON / "feedback").iterdir()
+    assert folder.name == newest["timestamp"] and [p.name for p in folder.iterdir()] == ["fixture.html"]
+    first, newest = submitted_rows(home, config)
+    assert newest["has_local_feedback"] and not newest["feedback_updated"]
+    assert newest["local_feedback_path"] == f"{LESSON}/feedback/{folder.name}"
+
+
+def submitted_rows(home, config_dir):
+    """The student's submissions of the lesson, oldest first, as JupyterLab's Assignment List gets them."""
+    code = ("import json\n"
+            "from nbgrader.server_extensions.assignment_list.handlers import AssignmentList\n"
+            "manager = AssignmentList()\nmanager.root_dir = '.'\n"
+            "print(json.dumps(manager.list_submitted_assignments('mlp-course')))")
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config_dir), "HOME": str(home)}
+    result = subprocess.run([sys.executable, "-c", code], cwd=home, env=env, capture_output=True,
+                            text=True, timeout=120)
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert answer["success"], answer
+    (lesson,) = answer["value"]
+    return lesson["submissions"]
 
 
 def test_publish_needs_an_exchange(tmp_path):

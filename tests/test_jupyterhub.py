@@ -15,6 +15,7 @@ test_a_class_on_jupyterhub/.
 """
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -136,6 +137,7 @@ def _student_submits(browser, hub, name, password, answer, folder):  # noqa: F81
     submitted = time.monotonic()
     page.locator("#fetched_assignments_list button", has_text="Submit").click()
     page.locator("#submitted_assignments_list .list_item", has_text=LESSON).first.wait_for()
+    seen["submitted_row"] = page.locator("#submitted_assignments_list").text_content()
     shots.shot("submitted")
     return context, page, shots, server, seen, submitted
 
@@ -230,7 +232,11 @@ def test_a_class_on_jupyterhub(hub_class, browser):  # noqa: F811 - fixtures
         student = seen[name]
         assert student["menu"] == ["Assignment List"], student["menu"]
         assert student["submit_to_feedback_s"] < FEEDBACK_WITHIN, student
-        assert len(student["feedback_folders"]) == 1, student
+        # the submission named by its time, saying there is no feedback until there is
+        assert re.search(r"submitted \d{4}-\d\d-\d\d at [\d.]{8} UTC \(no feedback released yet\)",
+                         student["submitted_row"]), student["submitted_row"]
+        (folder,) = student["feedback_folders"]
+        assert folder.startswith("submitted "), student
         text = student["feedback_text"]
         verdict, points = ("PASS", "2.0 / 2.0") if answer == "right" else ("FAIL", "0.0 / 2.0")
         assert f"[{verdict}] Exercise 1: l1_loss" in text, text[:3000]

@@ -29,9 +29,9 @@ import tempfile
 from nbgrader.exchange.default.collect import ExchangeCollect
 from nbgrader.exchange.default.release_feedback import ExchangeReleaseFeedback
 from nbgrader.exchange.default.submit import ExchangeSubmit
-from nbgrader.utils import notebook_hash
 from traitlets import Bool, Unicode
 
+from autograder.exchange.student_feedback import released_feedback_name
 from autograder.notes import set_received_notes
 from autograder.sandbox.plain_files import copy_plain
 
@@ -139,13 +139,10 @@ class PrivateReleaseFeedback(ExchangeReleaseFeedback):
             folder = os.path.dirname(html)
             student = os.path.basename(os.path.dirname(folder))
             uid = uid_of(student)
-            secret_file = os.path.join(folder, "submission_secret.txt")
-            if uid is None or not os.path.isfile(secret_file):
+            name = released_feedback_name(folder, os.path.splitext(os.path.basename(html))[0])
+            if uid is None or name is None:
                 continue
-            with open(secret_file) as f:
-                checksum = notebook_hash(secret=f.read(),
-                                         notebook_id=os.path.splitext(os.path.basename(html))[0])
-            released = os.path.join(self.dest_path, f"{checksum}.html")
+            released = os.path.join(self.dest_path, name)
             if os.path.isfile(released) and not os.path.islink(released):
                 os.chown(released, uid, -1)
                 os.chmod(released, 0o600)

@@ -21,10 +21,12 @@ ROLES = ("student", "instructor")
 INSTRUCTOR_ONLY_PLUGINS = ("@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:create-assignment",
                            "@jupyter/nbgrader:course-list")
 ASSIGNMENT_LIST_PLUGIN = "@jupyter/nbgrader:assignment-list"  # off without an exchange
-EXCHANGE_PLUGINS = {
-    "student": {"submit": "PrivateSubmit"},
-    "instructor": {"submit": "PrivateSubmit", "collect": "CheckedCollect",
-                   "release_feedback": "PrivateReleaseFeedback"},
+STUDENT_PLUGINS = {"submit": "private.PrivateSubmit", "list": "student_feedback.FeedbackStatusList",
+                   "fetch_feedback": "student_feedback.ReadableFetchFeedback"}
+EXCHANGE_PLUGINS = {  # modules of autograder.exchange
+    "student": STUDENT_PLUGINS,
+    "instructor": {**STUDENT_PLUGINS, "collect": "private.CheckedCollect",
+                   "release_feedback": "private.PrivateReleaseFeedback"},
 }
 INSTRUCTOR_ONLY_SERVER = ("nbgrader.server_extensions.formgrader", "nbgrader.server_extensions.course_list")
 
@@ -43,8 +45,9 @@ def nbgrader_config(role, exchange, course_dir=None, student_id=None):
              f"c.CourseDirectory.course_id = {COURSE_ID!r}"]
     if exchange is not None:
         lines.append(f"c.Exchange.root = {str(exchange)!r}")
-        # submissions private to their student; collected only from their own folders
-        lines += [f"c.ExchangeFactory.{step} = {f'autograder.exchange.private.{plugin}'!r}"
+        # submissions private to their student, collected only from their own folders; feedback
+        # fetched into a readable folder, its absence said
+        lines += [f"c.ExchangeFactory.{step} = {f'autograder.exchange.{plugin}'!r}"
                   for step, plugin in EXCHANGE_PLUGINS[role].items()]
     if role == "instructor":  # formgrader shows what students wrote without running it
         lines += ["c.HTMLExporter.sanitize_html = True",
