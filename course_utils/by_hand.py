@@ -35,6 +35,7 @@ BY_HAND = {
     "forward_backward": BASICS + ("tanh", "sum", "mean", "T", "t", "transpose", "matmul", "mm", "values",
                                   "gather", "pow", "square", "keys", "items"),
     "numerical_gradient": BASICS,
+    "gradient_descent": BASICS + ("keys", "items", "values", "append"),
     # lesson 5
     "standardize": BASICS + ("expand_dims", "newaxis", "mean", "std"),
     "per_class_accuracy": BASICS + ("nan", "mean", "sum", "bincount", "count_nonzero", "nonzero",

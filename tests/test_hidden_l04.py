@@ -40,15 +40,18 @@ OTHER_MISTAKES = [
      "collapse must not change the layers it is given"),
     ("ex1-collapse", "def collapse(first, second):\n    return nn.Sequential(first, second)\n",
      "collapse must return an nn.Linear layer"),
-    ("ex5-xor-mlp", "def xor_mlp(hidden, activation=nn.ReLU):\n"
-                    "    return nn.Sequential(nn.Linear(2, hidden), activation(), nn.Linear(hidden, 2))\n",
-     "one logit"),
-    ("ex5-xor-mlp", "def xor_mlp(hidden, activation=nn.ReLU):\n"
-                    "    return nn.Sequential(nn.Linear(2, hidden), nn.ReLU(), nn.Linear(hidden, 1))\n",
-     "use the activation it is given"),
-    ("ex5-xor-mlp", "xor_mlp = lambda hidden, activation=nn.ReLU: nn.Sequential(\n"
-                    "    nn.Linear(2, hidden), activation(), nn.Linear(hidden, 1))\n",
-     "define `xor_mlp` with `def` or `class`"),
+    ("ex5-gradient-descent", "def gradient_descent(gradients, params, X, y, lr, steps):\n"
+                             "    return params, []\n",
+     "record one loss per step"),
+    ("ex5-gradient-descent", "def gradient_descent(gradients, params, X, y, lr, steps):\n"
+                             "    losses = []\n"
+                             "    for _ in range(steps):\n"
+                             "        loss, grads = gradients(params, X, y)\n"
+                             "        losses.append(float(loss))\n"
+                             "    return params, losses\n",
+     "the parameters never moved"),
+    ("ex5-gradient-descent", "gradient_descent = lambda gradients, params, X, y, lr, steps: (params, [])\n",
+     "define `gradient_descent` with `def` or `class`"),
     ("ex1-collapse", "from course_utils import MLP\n\n\ndef collapse(first, second):\n"
                      "    return nn.Linear(1, 1)\n",
      "do not import from course_utils"),

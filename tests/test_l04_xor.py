@@ -133,27 +133,39 @@ def test_corner_gap_rounds_away_floating_point_noise_on_request():
     assert corner_gap(lambda P: step_network(P, XOR_W1, XOR_B1, [1, 1], -0.5)[1], decimals=6) == -2
 
 
-def test_mlp_layout_problem_names_the_lessons_mistakes():
-    from course_utils.lessons.l04_xor import NO_NONLINEARITY, mlp_layout_problem
-    assert mlp_layout_problem(["Linear", "Tanh", "Linear"], [(2, 3), (3, 1)], 3, "Tanh") is None
-    assert mlp_layout_problem(["Linear", "Linear"], [(2, 3), (3, 1)], 3, "Tanh") == NO_NONLINEARITY
-    assert "remove the final Sigmoid" in mlp_layout_problem(
-        ["Linear", "ReLU", "Linear", "Sigmoid"], [(2, 3), (3, 1)], 3, "ReLU")
-    assert "use the activation it is given" in mlp_layout_problem(
-        ["Linear", "ReLU", "Linear"], [(2, 3), (3, 1)], 3, "Tanh")
-    assert "one logit" in mlp_layout_problem(["Linear", "ReLU", "Linear"], [(2, 3), (3, 2)], 3, "ReLU")
-
-
-def test_diagnose_xor_mlp_and_loss_and_optimizer():
-    from course_utils.lessons.l04_xor import (
-        MSE_HINT,
-        OTHER_PARAMETERS_HINT,
-        diagnose_loss_and_optimizer,
-        diagnose_xor_mlp,
+def test_gradient_descent_problem_names_each_mistake():
+    from course_utils.lessons.l04_backprop import (
+        autograd_gradients,
+        descend,
+        gradient_descent_problem,
+        random_parameters,
     )
+    generator = torch.Generator().manual_seed(3)
+    params = random_parameters(generator, hidden=4)
+    X = torch.randn(9, 2, generator=generator, dtype=torch.float64)
+    y = torch.randint(0, 2, (9,), generator=generator)
+    lr, steps = 0.3, 5
+    right, losses = descend(params, X, y, lr, steps)
+
+    def problem(result):
+        return gradient_descent_problem(result, params, X, y, lr, steps)
+
+    assert problem((right, losses)) is None
+    assert problem(([1], losses)).startswith("return a pair (params, losses)")
+    assert "one loss per step" in problem((right, losses[:-1]))
+    assert "before its update" in problem((right, losses[1:] + [losses[-1]]))
+    assert "never moved: return the updated ones" in problem((params, losses))
+    assert problem(({**right, "b2": params["b2"]}, losses)).startswith("b2 never moved")
+    assert "the loss grows" in problem((descend(params, X, y, -lr, steps)[0], losses))
+    _, first = autograd_gradients(params, X, y)
+    frozen = {key: params[key] - steps * lr * first[key] for key in params}
+    assert "compute the gradient again at each step" in problem((frozen, losses))
+    assert "with lr = 0.3" in problem((descend(params, X, y, 2 * lr, steps)[0], losses))
+
+
+def test_diagnose_loss_and_optimizer():
+    from course_utils.lessons.l04_xor import MSE_HINT, OTHER_PARAMETERS_HINT, diagnose_loss_and_optimizer
     good = nn.Sequential(nn.Linear(2, 4), nn.Tanh(), nn.Linear(4, 1))
-    assert diagnose_xor_mlp(good, 4, nn.Tanh) is None
-    assert "nn.Sequential" in diagnose_xor_mlp(nn.Linear(2, 1), 4, nn.Tanh)
     adam = torch.optim.Adam(good.parameters(), lr=0.05)
     assert diagnose_loss_and_optimizer((nn.BCEWithLogitsLoss(), adam), good) is None
     assert diagnose_loss_and_optimizer((nn.MSELoss(), adam), good) == MSE_HINT

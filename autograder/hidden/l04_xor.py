@@ -8,10 +8,6 @@ values (outputs, parameters, type names) that the grader judges itself.
 import numpy as np
 import torch
 
-from autograder.hidden.kernel import (
-    kernel_adam as kernel_adam,  # the lesson's tests import it from here
-)
-from autograder.hidden.kernel import leaf_modules
 from course_utils.datasets import make_xor_blobs
 from course_utils.lessons import l04_backprop as backprop
 
@@ -37,28 +33,6 @@ def logit_accuracy(outputs, labels):
     if outputs.shape != labels.shape:
         return 0.0
     return float(((outputs > 0).long() == labels.long()).double().mean())
-
-
-def affine_gap(student, model, rng, n=64):
-    """Largest ``f(a) + f(b) - f(a + d) - f(b - d)`` over the four corners and random points.
-
-    An affine function gives 0 up to rounding (a + b = (a + d) + (b - d)); the gap is returned
-    relative to the size of the outputs, so float32 rounding stays far below 1e-4.
-    """
-    a = rng.uniform(-0.5, 1.5, size=(n, 2))
-    b = rng.uniform(-0.5, 1.5, size=(n, 2))
-    d = rng.uniform(-1.0, 1.0, size=(n, 2))
-    corners_a, corners_b = np.array([[0.0, 0.0]]), np.array([[1.0, 1.0]])
-    a = np.concatenate([corners_a, a])
-    b = np.concatenate([corners_b, b])
-    d = np.concatenate([np.array([[0.0, 1.0]]), d])
-    points = np.concatenate([a, b, a + d, b - d]).astype(np.float32)
-    values = outputs_of(student, model, torch.from_numpy(points)).reshape(-1)
-    if values.shape[0] != len(points):
-        raise ValueError(f"the network returned {values.shape[0]} values for {len(points)} points")
-    fa, fb, fc, fd = values.reshape(4, -1)
-    gap = (fa + fb - fc - fd).abs().max().item()
-    return gap / (1.0 + values.abs().max().item())
 
 
 def train_in_kernel(student, model, loss_fn, optimizer, X, y, epochs, seed):
@@ -95,19 +69,7 @@ def parameter_fingerprints(tensors):
                   for t in tensors)
 
 
-def layout_of(model):
-    """``(kinds, linear_shapes)`` of the remote model, the plain data that
-    ``course_utils.lessons.l04_xor.mlp_layout_problem`` judges."""
-    from autograder.grading.trusted_tests import kind
-
-    leaves = leaf_modules(model)
-    kinds = [kind(m) for m in leaves]
-    shapes = [(int(m.in_features), int(m.out_features)) for m, k in zip(leaves, kinds)
-              if k == "Linear"]
-    return kinds, shapes
-
-
-# -- exercises 3 and 4: backpropagation by hand and the numerical gradient --------------------------
+# -- exercises 3 to 5: backpropagation by hand, the numerical gradient, gradient descent------------------------
 
 def backprop_cases(rng, n_cases=3):
     """(params, X, y) in float64 for 2-h-2 networks of random widths, drawn from ``rng``; the
@@ -139,6 +101,19 @@ def numerical_gradient_answer_problem(student, rng, eps=1e-3):
     for shape in ((int(rng.integers(3, 7)),), (int(rng.integers(2, 4)), int(rng.integers(2, 4)))):
         x = torch.from_numpy(rng.standard_normal(shape))
         problem = backprop.numerical_gradient_problem(student.numerical_gradient(probe, x, eps), x, eps)
+        if problem:
+            return problem
+    return None
+
+
+def gradient_descent_answer_problem(student, rng):
+    """Exercise 5's verdict on the student's ``gradient_descent``, run in the kernel with the
+    lesson's autograd gradients (not the student's own) for fresh networks, rates and step counts."""
+    gradients = student.module("course_utils.lessons.l04_backprop").autograd_gradients
+    for params, X, y in backprop_cases(rng, n_cases=2):
+        lr, steps = round(float(rng.uniform(0.05, 0.8)), 3), int(rng.integers(3, 9))
+        result = student.gradient_descent(gradients, params, X, y, lr, steps)
+        problem = backprop.gradient_descent_problem(result, params, X, y, lr, steps)
         if problem:
             return problem
     return None

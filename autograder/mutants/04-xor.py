@@ -45,6 +45,15 @@ _NUMERICAL = (
     "    return gradient\n"
 )
 _RESTORE = "        flat_x[j] = kept\n"
+_DESCENT = (
+    "def gradient_descent(gradients, params, X, y, lr, steps):\n"
+    "    losses = []\n"
+    "    for _ in range(steps):\n"
+    "        loss, grads = gradients(params, X, y)\n"
+    "        losses.append(float(loss))\n"
+    "        params = {{key: {update} for key, value in params.items()}}\n"
+    "    return params, losses\n"
+)
 
 
 MISTAKES = [
@@ -163,38 +172,72 @@ MISTAKES = [
         "self_check": "bias = second.weight @ first.bias + second.bias",
     },
     {
-        "intent": "section 4's mistake: no activation between the layers, the network stays linear",
-        "cell": "ex5-xor-mlp",
-        "source": (
-            "def xor_mlp(hidden, activation=nn.ReLU):\n"
-            "    return nn.Sequential(nn.Linear(2, hidden), nn.Linear(hidden, 1))\n"
-        ),
+        "intent": "gradient ascent: the update adds lr * gradient",
+        "cell": "ex5-gradient-descent",
+        "source": _DESCENT.format(update="value + lr * grads[key]"),
         "lost": 2,
-        "hint": "stacked linear layers collapse into one",
-        "self_check": "stacked linear layers collapse into one",
+        "hint": "the loss grows: step against the gradient",
+        "self_check": "the loss grows: step against the gradient",
     },
     {
-        "intent": 'a final sigmoid in front of BCEWithLogitsLoss',
-        "cell": "ex5-xor-mlp",
+        "intent": "the gradient computed once, before the loop",
+        "cell": "ex5-gradient-descent",
         "source": (
-            "def xor_mlp(hidden, activation=nn.ReLU):\n"
-            "    return nn.Sequential(nn.Linear(2, hidden), activation(), nn.Linear(hidden, 1),\n"
-            "                         nn.Sigmoid())\n"
+            "def gradient_descent(gradients, params, X, y, lr, steps):\n"
+            "    losses = []\n"
+            "    loss, grads = gradients(params, X, y)\n"
+            "    for _ in range(steps):\n"
+            "        losses.append(float(gradients(params, X, y)[0]))\n"
+            "        params = {key: value - lr * grads[key] for key, value in params.items()}\n"
+            "    return params, losses\n"
         ),
         "lost": 2,
-        "hint": "remove the final Sigmoid",
-        "self_check": "remove the final Sigmoid",
+        "hint": "compute the gradient again at each step",
+        "self_check": "compute the gradient again at each step",
     },
     {
-        "intent": "delegation: the library's MLP instead of the student's own layers",
-        "cell": "ex5-xor-mlp",
+        "intent": "the biases never updated",
+        "cell": "ex5-gradient-descent",
+        "source": _DESCENT.format(update="value - lr * grads[key] if key in ('W1', 'W2') else value"),
+        "lost": 2,
+        "hint": "b1, b2 never moved",
+        "self_check": "b1, b2 never moved",
+    },
+    {
+        "intent": "the loss recorded after the update, not before",
+        "cell": "ex5-gradient-descent",
         "source": (
-            "def xor_mlp(hidden, activation=nn.ReLU):\n"
-            "    return MLP(2, hidden, 1, activation='relu')\n"
+            "def gradient_descent(gradients, params, X, y, lr, steps):\n"
+            "    losses = []\n"
+            "    for _ in range(steps):\n"
+            "        loss, grads = gradients(params, X, y)\n"
+            "        params = {key: value - lr * grads[key] for key, value in params.items()}\n"
+            "        losses.append(float(gradients(params, X, y)[0]))\n"
+            "    return params, losses\n"
         ),
         "lost": 2,
-        "hint": "do not use `MLP` here",
-        "self_check": "do not use `MLP` here",
+        "hint": "before its update",
+        "self_check": "before its update",
+    },
+    {
+        "intent": "the library's optimizer instead of the update by hand: refused",
+        "cell": "ex5-gradient-descent",
+        "source": (
+            "def gradient_descent(gradients, params, X, y, lr, steps):\n"
+            "    leaves = {key: value.clone().requires_grad_(True) for key, value in params.items()}\n"
+            "    optimizer = torch.optim.SGD(list(leaves.values()), lr=lr)\n"
+            "    losses = []\n"
+            "    for _ in range(steps):\n"
+            "        loss, grads = gradients({k: v.detach() for k, v in leaves.items()}, X, y)\n"
+            "        losses.append(float(loss))\n"
+            "        for key, leaf in leaves.items():\n"
+            "            leaf.grad = grads[key]\n"
+            "        optimizer.step()\n"
+            "    return {k: v.detach() for k, v in leaves.items()}, losses\n"
+        ),
+        "lost": 2,
+        "hint": "SGD",
+        "self_check": "SGD",
     },
     {
         "intent": 'AND gets a positive output weight: the output computes OR, not XOR',

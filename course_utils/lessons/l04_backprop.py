@@ -1,10 +1,12 @@
-"""Lesson 4, Exercises 3 and 4: backpropagation by hand and the numerical gradient check.
+"""Lesson 4, Exercises 3 to 5: backpropagation by hand, the numerical gradient check and
+gradient descent with those gradients.
 
 The network is the lesson's 2-h-2 MLP: ``z1 = X W1^T + b1``, ``h = tanh(z1)``,
 ``z2 = h W2^T + b2`` (two logits), loss = mean cross-entropy of ``z2`` for the class indices ``y``.
-The verdicts (:func:`backprop_problem`, :func:`numerical_gradient_problem`) compare what the
-student's functions returned with autograd's numbers, computed where the check runs; the
-self-checks here and the hidden tests (``autograder/hidden/l04_xor.py``) ask the same functions.
+The verdicts (:func:`backprop_problem`, :func:`numerical_gradient_problem`,
+:func:`gradient_descent_problem`) compare what the student's functions returned with autograd's
+numbers, computed where the check runs; the self-checks here and the hidden tests
+(``autograder/hidden/l04_xor.py``) ask the same functions.
 """
 import torch
 from torch.nn import functional as F
@@ -18,10 +20,15 @@ def random_parameters(generator, hidden=3, n_in=2, n_out=2):
     return {key: torch.randn(shape, generator=generator, dtype=torch.float64) for key, shape in shapes.items()}
 
 
+def network_logits(params, X):
+    """The network's two logits per sample."""
+    hidden = torch.tanh(X @ params["W1"].T + params["b1"])
+    return hidden @ params["W2"].T + params["b2"]
+
+
 def network_loss(params, X, y):
     """The network's mean cross-entropy, with autograd (the reference the checks compare with)."""
-    hidden = torch.tanh(X @ params["W1"].T + params["b1"])
-    return F.cross_entropy(hidden @ params["W2"].T + params["b2"], y)
+    return F.cross_entropy(network_logits(params, X), y)
 
 
 def autograd_gradients(params, X, y):
@@ -94,6 +101,55 @@ def numerical_gradient_problem(result, x, eps):
             "put every element back before you move the next one")
 
 
+def descend(params, X, y, lr, steps, gradients=autograd_gradients):
+    """``steps`` updates ``params - lr * gradient`` from ``params``: (last params, loss before each step)."""
+    losses = []
+    for _ in range(steps):
+        loss, grads = gradients(params, X, y)
+        losses.append(float(loss))
+        params = {key: params[key] - lr * grads[key] for key in KEYS}
+    return params, losses
+
+
+def _all_close(mine, expected):
+    return all(_close(mine[key], expected[key]) for key in KEYS)
+
+
+def gradient_descent_problem(result, params, X, y, lr, steps):
+    """A hint when ``result`` is not (params after ``steps`` gradient-descent steps with rate
+    ``lr``, the loss before each step), with autograd's gradients, else None."""
+    if not (isinstance(result, (tuple, list)) and len(result) == 2 and isinstance(result[0], dict)):
+        return "return a pair (params, losses), the params a dict with the keys W1, b1, W2, b2"
+    mine, losses = result
+    if sorted(mine) != sorted(KEYS):
+        return f"the parameters need exactly the keys W1, b1, W2, b2; got {sorted(mine)}"
+    try:
+        losses = [float(loss) for loss in losses]
+    except (TypeError, ValueError):
+        return "losses must be a list of numbers, one per step"
+    if len(losses) != steps:
+        return f"record one loss per step: {steps} steps, {steps} losses; got {len(losses)}"
+    expected, expected_losses = descend(params, X, y, lr, steps)
+    losses_right = torch.allclose(torch.tensor(losses, dtype=torch.float64),
+                                  torch.tensor(expected_losses, dtype=torch.float64), rtol=1e-5, atol=1e-8)
+    if _all_close(mine, expected):
+        return None if losses_right else (
+            "the parameters are right but the losses are not: record the loss each step computes, "
+            "before its update (losses[0] is the loss at the starting parameters)")
+    still = [key for key in KEYS if _close(mine[key], params[key])]
+    if len(still) == len(KEYS):
+        return "the parameters never moved: return the updated ones, not the starting ones"
+    if still:
+        return f"{', '.join(still)} never moved: update every parameter, weights and biases"
+    if _all_close(mine, descend(params, X, y, -lr, steps)[0]):
+        return "the loss grows: step against the gradient, params - lr * gradient"
+    _, first = autograd_gradients(params, X, y)
+    if _all_close(mine, {key: params[key] - steps * lr * first[key] for key in KEYS}):
+        return ("every step used the gradient at the starting parameters: compute the gradient again "
+                "at each step, at the current parameters")
+    return f"the parameters differ from {steps} steps of params - lr * gradient with lr = {lr}"
+
+
 # The self-checks, in the student's kernel.
 
 def diagnose_backprop(forward_backward, seed=0):
@@ -114,6 +170,20 @@ def diagnose_numerical_gradient(numerical_gradient, seed=0, eps=1e-3):
     for shape in ((4,), (2, 3)):
         x = torch.randn(shape, generator=generator, dtype=torch.float64)
         problem = numerical_gradient_problem(numerical_gradient(probe_function, x.clone(), eps), x, eps)
+        if problem:
+            return problem
+    return None
+
+
+def diagnose_gradient_descent(gradient_descent, seed=0):
+    generator = torch.Generator().manual_seed(seed)
+    for hidden, n, lr, steps in ((3, 6, 0.5, 4), (4, 9, 0.1, 7)):
+        params = random_parameters(generator, hidden)
+        X = torch.randn(n, 2, generator=generator, dtype=torch.float64)
+        y = torch.randint(0, 2, (n,), generator=generator)
+        copies = {key: value.clone() for key, value in params.items()}
+        problem = gradient_descent_problem(gradient_descent(autograd_gradients, copies, X, y, lr, steps),
+                                           params, X, y, lr, steps)
         if problem:
             return problem
     return None

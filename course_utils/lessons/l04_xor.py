@@ -195,49 +195,11 @@ def plot_runs(histories, key="train_acc", title=None, show=True):
 
 
 # -- self-check hints, shared with the grader (which passes the same plain data) -------------
-NO_NONLINEARITY = ("there is no nonlinearity between the Linear layers: stacked linear layers "
-                   "collapse into one; put activation() between them")
 MSE_HINT = ("MSELoss treats the 0/1 labels as numbers to regress and its gradient vanishes for "
             "confident mistakes: use nn.BCEWithLogitsLoss")
 BCE_HINT = "BCELoss expects probabilities but the model returns logits: use nn.BCEWithLogitsLoss"
 OTHER_PARAMETERS_HINT = ("the optimizer must update the parameters of the model it is given: "
                          "pass model.parameters()")
-_SHAPELESS = ("Identity", "Dropout", "Flatten")
-
-
-def mlp_layout_problem(kinds, linear_shapes, hidden, activation):
-    """A hint when the layers of ``xor_mlp(hidden, activation)`` are not
-    ``Linear(2, hidden) -> activation -> Linear(hidden, 1)``, else None.
-
-    ``kinds``: the type names of the network's layers without children, in order;
-    ``linear_shapes``: ``(in_features, out_features)`` of its Linear layers; ``activation``: the
-    type name of the activation asked for (e.g. "Tanh").
-    """
-    kinds, linear_shapes = list(kinds), [tuple(shape) for shape in linear_shapes]
-    if kinds and kinds[-1] != "Linear":
-        return (f"the network must end with the logit: remove the final {kinds[-1]} "
-                "(BCEWithLogitsLoss applies the sigmoid itself)")
-    if kinds.count("Linear") >= 2 and all(k == "Linear" or k in _SHAPELESS for k in kinds):
-        return NO_NONLINEARITY
-    if kinds != ["Linear", activation, "Linear"]:
-        return (f"xor_mlp({hidden}, nn.{activation}) must be Linear -> {activation} -> Linear "
-                f"(use the activation it is given); got {' -> '.join(kinds) or 'no layers'}")
-    if linear_shapes != [(2, hidden), (hidden, 1)]:
-        got = ", ".join(f"Linear{shape}" for shape in linear_shapes)
-        return (f"xor_mlp({hidden}, ...) must map 2 inputs to {hidden} hidden units and those to "
-                f"one logit: Linear(2, {hidden}) then Linear({hidden}, 1); got {got}")
-    return None
-
-
-def diagnose_xor_mlp(net, hidden, activation):
-    """Self-check version of :func:`mlp_layout_problem` for a network built in this kernel."""
-    if not isinstance(net, torch.nn.Sequential):
-        return (f"xor_mlp must return an nn.Sequential (so that net[0] is its first layer); "
-                f"got {type(net).__name__}")
-    leaves = [m for m in net.modules() if not list(m.children())]
-    shapes = [(m.in_features, m.out_features) for m in leaves if isinstance(m, torch.nn.Linear)]
-    return mlp_layout_problem([type(m).__name__ for m in leaves], shapes, hidden,
-                              activation.__name__)
 
 
 def loss_problem(loss_name):
