@@ -3,23 +3,24 @@
 They run in the grader, next to the hidden tests, and reach the student's kernel only through
 ``student`` (autograder/grading/trusted_tests.py). The data is loaded here, by the grader
 (:func:`mnist`); the kernel only computes the student's outputs, and every judgment is made
-here. ``image_mlp_hint`` and ``cnn_hint`` give the verdicts of the self-checks' own functions
-(course_utils/lessons/l05_networks.py) on a class that lives in the kernel (:class:`KernelModel`).
+here. ``cnn_hint`` gives the verdict of the self-check's own function
+(course_utils/lessons/l05_networks.py) on a class that lives in the kernel (:class:`KernelModel`);
+``evaluate_loader_answer_problem`` that of course_utils/lessons/l05_evaluation.py.
 """
 import functools
 
 import numpy as np
 import torch
-from sklearn.metrics import recall_score
 
 from autograder.grading.trusted_tests import Remote, StudentError, call_for_handle, kind
 from autograder.hidden import kernel
 from autograder.hidden.kernel import named_leaf_modules
 from course_utils.datasets import MNIST_MEAN, MNIST_STD, load_mnist
+from course_utils.lessons.l05_data_checks import per_class_problem, standardize_problem
+from course_utils.lessons.l05_evaluation import checking_model, evaluate_loader_problem, loader_reference
 from course_utils.lessons.l05_networks import (
     affine_problem,
     cnn_problem,
-    image_mlp_problem,
     reach_weights,
     unused_layers_problem,
 )
@@ -104,29 +105,8 @@ def _student_message(error):
 # -- exercise 1 ---------------------------------------------------------------------------------
 
 def standardize_hint(result, images):
-    """A targeted hint for the usual standardization mistakes, or None."""
-    n = 1 if np.ndim(images) == 2 else len(images)
-    if not isinstance(result, torch.Tensor):
-        return f"return a torch tensor, not {kind(result)}"
-    if tuple(result.shape) != (n, 1, 28, 28):
-        return (f"the result has shape {tuple(result.shape)}; it must be ({n}, 1, 28, 28): add the "
-                "channel axis with .reshape(-1, 1, 28, 28)")
-    if result.dtype != torch.float32:
-        return f"the result has dtype {result.dtype}; use .float() (torch.float32)"
-    expected = standardized(images)
-    if torch.allclose(result, expected, atol=1e-5):
-        return None
-    scaled01 = torch.as_tensor(images).float().reshape(-1, 1, 28, 28) / 255.0
-    if torch.allclose(result, (scaled01 - MNIST_MEAN) / 0.3015, atol=1e-4):
-        return f"the standard deviation of MNIST's training pixels is MNIST_STD = {MNIST_STD}, not 0.3015"
-    if torch.allclose(result, scaled01, atol=1e-5):
-        return "dividing by 255 is only step 1: also subtract MNIST_MEAN and divide by MNIST_STD"
-    if result.max() > 50:
-        return "scale the pixels to [0, 1] first (divide by 255), then subtract MNIST_MEAN and divide by MNIST_STD"
-    if result.flatten(1).amin(1).abs().max() < 1e-5 and (result.flatten(1).amax(1) - 1).abs().max() < 1e-5:
-        return ("rescaling each image to its own min and max is not standardizing: use the fixed "
-                "constants MNIST_MEAN and MNIST_STD for every image")
-    return "the values differ from (pixels / 255 - MNIST_MEAN) / MNIST_STD"
+    """Exercise 1's verdict (course_utils/lessons/l05_data_checks.py) on a result brought back."""
+    return standardize_problem(result, images, type_name=kind)
 
 
 def standardize_inputs(rng):
@@ -146,25 +126,8 @@ def standardize_inputs(rng):
 # -- exercise 3 ---------------------------------------------------------------------------------
 
 def per_class_hint(result, y_true, y_pred, n_classes):
-    """A targeted hint for the usual per-class accuracy mistakes, or None."""
-    y_true, y_pred = np.asarray(y_true), np.asarray(y_pred)
-    try:
-        result = np.asarray(result, dtype=float)
-    except (TypeError, ValueError):
-        return f"return a NumPy array of {n_classes} numbers, not {kind(result)}"
-    if result.shape != (n_classes,):
-        return f"return one value per class: shape ({n_classes},), got {result.shape}"
-    present = np.isin(np.arange(n_classes), y_true)
-    expected = recall_score(y_true, y_pred, labels=np.arange(n_classes)[present], average=None, zero_division=0)
-    if not np.isnan(result[~present]).all():
-        return "a class without samples has no accuracy: return np.nan for it"
-    if np.allclose(result[present], expected):
-        return None
-    share = np.array([np.mean(y_pred == c) for c in range(n_classes)])
-    if np.allclose(result[present], share[present]):
-        return ("you computed the share of all predictions that equal c; divide by the number of "
-                "samples whose TRUE class is c instead")
-    return "entry c must be (number of samples of class c predicted as c) / (number of samples of class c)"
+    """Exercise 3's verdict (course_utils/lessons/l05_data_checks.py) on a result brought back."""
+    return per_class_problem(result, y_true, y_pred, n_classes, type_name=kind)
 
 
 def noisy_predictions(rng, y_true, n_classes, right=0.7):
@@ -203,12 +166,6 @@ class KernelModel:
     def count(self, class_name):
         return len(self._instances(class_name))
 
-    def linear_shapes(self):
-        return [(int(m.in_features), int(m.out_features)) for m in self._instances("Linear")]
-
-    def dropout_rates(self):
-        return [float(m.p) for m in self._instances("Dropout")]
-
     def n_parameters(self):
         return self.kernel.n_parameters(self.model)
 
@@ -237,13 +194,6 @@ def cnn_hint(kernel, make_model, images, seed):
     class that lives in the kernel. ``images``: a few standardized digits (n, 1, 28, 28)."""
     kernel.torch.manual_seed(seed)
     return cnn_problem(KernelModel(kernel, make_model()), images)
-
-
-def image_mlp_hint(kernel, make_model, images, seed):
-    """The self-check's verdict (:func:`course_utils.lessons.l05_networks.image_mlp_problem`) on an
-    ImageMLP class that lives in the kernel."""
-    kernel.torch.manual_seed(seed)
-    return image_mlp_problem(KernelModel(kernel, make_model()), images)
 
 
 def kernel_behaviour_problem(kernel, model, images):
@@ -278,3 +228,27 @@ def memorization_accuracy(kernel, make_model, images, labels, seed, steps=40, lr
         model, (images, labels), loss_fn=kernel.nn.CrossEntropyLoss(), optimizer=optimizer,
         epochs=steps, batch_size=len(images), seed=seed, keep_best=False, progress=False, verbose=False)
     return accuracy(kernel.outputs(model, images), labels)
+
+
+def evaluate_loader_answer_problem(student, rng):
+    """Exercise 2's verdict on the student's ``evaluate_loader``, run in the kernel on a small
+    dropout network and a DataLoader of fresh digits whose last batch is smaller. The expected
+    numbers come from the same network built here from the same seed."""
+    data, evaluation = mnist(), student.module("course_utils.lessons.l05_evaluation")
+    torch_data = student.module("torch.utils.data")
+    for _ in range(2):
+        batch_size = int(rng.integers(8, 33))
+        n_samples = batch_size * int(rng.integers(2, 5)) + int(rng.integers(1, batch_size))
+        pick = rng.choice(len(data.train_labels), size=n_samples, replace=False)
+        images, labels = standardized(data.train_images[pick]), torch.as_tensor(data.train_labels[pick]).long()
+        seed = int(rng.integers(10_000))
+        model_here = checking_model(seed).eval()
+        with torch.no_grad():
+            reference = loader_reference(model_here(images), labels, batch_size)
+        recording = evaluation.RecordingModel(evaluation.checking_model(seed))
+        loader = torch_data.DataLoader(torch_data.TensorDataset(images, labels), batch_size=batch_size)
+        result = student.evaluate_loader(recording, loader, student.module("torch.nn").CrossEntropyLoss(), "cpu")
+        problem = evaluate_loader_problem(result, reference, recording.calls, n_samples)
+        if problem:
+            return problem
+    return None

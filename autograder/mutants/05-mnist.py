@@ -16,7 +16,58 @@ REFERENCE_CNN_BLOCKS = (
 )
 
 
+_EVALUATE = (
+    "def evaluate_loader(model, loader, loss_fn, device='cpu'):\n"
+    "    {eval_mode}\n"
+    "    total_loss, correct, count = 0.0, 0, 0\n"
+    "    {no_grad}\n"
+    "        for images, labels in loader:\n"
+    "            images, labels = images.to(device), labels.to(device)\n"
+    "            logits = model(images)\n"
+    "            total_loss += {batch_loss}\n"
+    "            correct += (logits.argmax(dim=1) == labels).sum().item()\n"
+    "            count += len(labels)\n"
+    "    return {loss}, {accuracy}\n"
+)
+_EVALUATE_RIGHT = {"eval_mode": "model.eval()", "no_grad": "with torch.no_grad():",
+                   "batch_loss": "loss_fn(logits, labels).item() * len(labels)", "loss": "total_loss / count",
+                   "accuracy": "correct / count"}
+
+
 MISTAKES = [
+    {
+        "intent": "evaluates in training mode: dropout stays on",
+        "cell": "ex2-evaluate-loader",
+        "source": _EVALUATE.format(**{**_EVALUATE_RIGHT, "eval_mode": "pass"}),
+        "lost": 2,
+        "hint": "call model.eval() before the loop",
+        "self_check": "call model.eval() before the loop",
+    },
+    {
+        "intent": "no torch.no_grad(): every forward pass builds a graph",
+        "cell": "ex2-evaluate-loader",
+        "source": _EVALUATE.format(**{**_EVALUATE_RIGHT, "no_grad": "if True:"}),
+        "lost": 2,
+        "hint": "torch.no_grad()",
+        "self_check": "torch.no_grad()",
+    },
+    {
+        "intent": "the mean of the batches' mean losses: the smaller last batch counts as much as a full one",
+        "cell": "ex2-evaluate-loader",
+        "source": _EVALUATE.format(**{**_EVALUATE_RIGHT, "batch_loss": "loss_fn(logits, labels).item()",
+                                      "loss": "total_loss / len(loader)"}),
+        "lost": 2,
+        "hint": "the mean of the batches' means",
+        "self_check": "the mean of the batches' means",
+    },
+    {
+        "intent": "the accuracy as a percentage",
+        "cell": "ex2-evaluate-loader",
+        "source": _EVALUATE.format(**{**_EVALUATE_RIGHT, "accuracy": "100 * correct / count"}),
+        "lost": 2,
+        "hint": "a fraction between 0 and 1",
+        "self_check": "a fraction between 0 and 1",
+    },
     {
         "intent": 'a wrong constant copied from elsewhere: Normalize(mean=0.1307, std=0.3015)',
         "cell": "ex1-standardize",
@@ -64,42 +115,6 @@ MISTAKES = [
         "lost": 2,
         "hint": "define `standardize` with `def` or `class`",
         "self_check": "define `standardize` with `def` or `class`",
-    },
-    {
-        "intent": 'F.dropout without training=self.training: dropout stays on after model.eval()',
-        "cell": "ex2-image-mlp",
-        "source": (
-            "class ImageMLP(nn.Module):\n"
-            "    def __init__(self):\n"
-            "        super().__init__()\n"
-            "        self.fc1, self.fc2, self.fc3 = nn.Linear(784, 512), nn.Linear(512, 512), nn.Linear(512, 10)\n"
-            "\n"
-            "    def forward(self, x):\n"
-            "        x = F.dropout(torch.relu(self.fc1(x.flatten(1))), 0.2)\n"
-            "        x = F.dropout(torch.relu(self.fc2(x)), 0.2)\n"
-            "        return self.fc3(x)\n"
-        ),
-        "lost": 2,
-        "hint": "after model.eval() the outputs still change from call to call: dropout is still on",
-        "self_check": "dropout is still on",
-    },
-    {
-        "intent": 'forgets to flatten the images before the first Linear layer',
-        "cell": "ex2-image-mlp",
-        "source": (
-            "class ImageMLP(nn.Module):\n"
-            "    def __init__(self):\n"
-            "        super().__init__()\n"
-            "        self.layers = nn.Sequential(\n"
-            "            nn.Linear(784, 512), nn.ReLU(), nn.Dropout(0.2),\n"
-            "            nn.Linear(512, 512), nn.ReLU(), nn.Dropout(0.2), nn.Linear(512, 10))\n"
-            "\n"
-            "    def forward(self, x):\n"
-            "        return self.layers(x)\n"
-        ),
-        "lost": 2,
-        "hint": "flatten each image to 784 numbers with nn.Flatten()",
-        "self_check": "flatten each image to 784 numbers",
     },
     {
         "intent": 'divides by the number of all predictions instead of the samples of the true class',
@@ -195,24 +210,6 @@ MISTAKES = [
         "lost": 6,  # both CNN tests see the unused convolutions
         "hint": "conv1 (Conv2d), conv2 (Conv2d) never reach the output",
         "self_check": "conv1 (Conv2d), conv2 (Conv2d) never reach the output",
-    },
-    {
-        "intent": 'no nonlinearity at all: three Linear layers compute one affine map',
-        "cell": "ex2-image-mlp",
-        "source": (
-            "class ImageMLP(nn.Module):\n"
-            "    def __init__(self):\n"
-            "        super().__init__()\n"
-            "        self.layers = nn.Sequential(\n"
-            "            nn.Flatten(), nn.Linear(784, 512), nn.Dropout(0.2),\n"
-            "            nn.Linear(512, 512), nn.Dropout(0.2), nn.Linear(512, 10))\n"
-            "\n"
-            "    def forward(self, x):\n"
-            "        return self.layers(x)\n"
-        ),
-        "lost": 2,
-        "hint": "the network computes an affine map of its input",
-        "self_check": "the network computes an affine map of its input",
     },
     {
         "intent": "a library neighbour of standardize: torchvision's normalize with the right constants",

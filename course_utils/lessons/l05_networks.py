@@ -1,4 +1,4 @@
-"""Lesson 5's checks of the two networks students write (``ImageMLP``, ``CNN``), written once.
+"""Lesson 5's checks of the network students write (``CNN``), written once.
 
 Each check reads a model through a *view* with a few questions (how many layers of a kind, the
 Linear shapes, the outputs for some images in evaluation or training mode, ...). The
@@ -12,7 +12,6 @@ import math
 import torch
 from torch import nn
 
-MLP_LAYERS = [(784, 512), (512, 512), (512, 10)]
 CLASSIFIER_ENDINGS = ("Softmax", "LogSoftmax", "Sigmoid", "ReLU")
 MAX_CNN_PARAMETERS = 1_000_000
 
@@ -82,12 +81,6 @@ class LocalModel:
     def count(self, class_name):
         return sum(isinstance(m, getattr(nn, class_name)) for m in self.model.modules())
 
-    def linear_shapes(self):
-        return [(int(m.in_features), int(m.out_features)) for m in self.model.modules() if isinstance(m, nn.Linear)]
-
-    def dropout_rates(self):
-        return [float(m.p) for m in self.model.modules() if isinstance(m, nn.Dropout)]
-
     def n_parameters(self):
         return sum(p.numel() for p in self.model.parameters())
 
@@ -142,36 +135,6 @@ def logits_problem(view, out):
     return None
 
 
-def image_mlp_problem(view, images):
-    """Exercise 2's hint for an ImageMLP (``view``) on a few standardized digits, or None."""
-    if not view.is_module():
-        return "ImageMLP must be a subclass of nn.Module"
-    layers = view.linear_shapes()
-    if layers != MLP_LAYERS:
-        found = " -> ".join(str(n) for n in [layers[0][0]] + [o for _, o in layers]) if layers else "none"
-        return f"the Linear layers must be 784 -> 512 -> 512 -> 10, found {found}"
-    outputs, problem = forward_problem(view, images, 2, "flatten each image to 784 numbers with nn.Flatten() first")
-    if problem:
-        return problem
-    out, again = outputs
-    problem = shape_problem(out, len(images))
-    if problem:
-        return problem
-    if not torch.equal(out, again):
-        return ("after model.eval() the outputs still change from call to call: dropout is still "
-                "on. Use nn.Dropout(0.2) layers, which model.eval() switches off (F.dropout stays "
-                "on unless you pass training=self.training)")
-    dropouts = view.dropout_rates()
-    if len(dropouts) < 2 or any(abs(p - 0.2) > 1e-9 for p in dropouts):
-        return f"put nn.Dropout(0.2) after each of the two hidden ReLUs (found dropout rates {dropouts})"
-    problem = logits_problem(view, out) or view.behaviour_problem(images)
-    if problem:
-        return problem
-    if torch.equal(view.outputs(images, training=True), out):
-        return "in training mode the outputs do not change: forward must pass through the dropout layers"
-    return None
-
-
 def cnn_problem(view, images):
     """Exercise 4's hint for a CNN (``view``) on a few standardized digits, or None."""
     if not view.is_module():
@@ -186,12 +149,6 @@ def cnn_problem(view, images):
                                                         "the first Linear channels x height x width inputs")
     return problem or shape_problem(outputs[0], len(images)) or logits_problem(view, outputs[0]) \
         or view.behaviour_problem(images)
-
-
-def image_mlp_hint(make_model, images, seed=0):
-    """The self-check of exercise 2: :func:`image_mlp_problem` on a model built with ``seed``."""
-    torch.manual_seed(seed)
-    return image_mlp_problem(LocalModel(make_model()), images)
 
 
 def cnn_hint(make_model, images, seed=0):

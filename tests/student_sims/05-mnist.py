@@ -1,11 +1,11 @@
 """Simulated students for lesson 5 (notebooks/05-mnist).
 
-Points: ex1-standardize-tests 2, ex2-image-mlp-tests 2, ex3-per-class-tests 2, ex4-cnn-tests 4,
+Points: ex1-standardize-tests 2, ex2-evaluate-loader-tests 2, ex3-per-class-tests 2, ex4-cnn-tests 4,
 ex4-cnn-trained-tests 2 (autograded total 12); q1-mlp-vs-cnn 2 and q2-val-below-train 2 are
 graded by hand and never counted here."""
 
 
-# standardize right; ImageMLP and per-class accuracy left unanswered; a CNN that works but is too
+# standardize right; evaluate_loader and per-class accuracy left unanswered; a CNN that works but is too
 # weak to pass the memorization test (a single 1-channel convolution feeding a 2-unit
 # bottleneck) and the accuracy target.
 PARTIAL = {
