@@ -69,7 +69,7 @@ def parameter_fingerprints(tensors):
                   for t in tensors)
 
 
-# -- exercises 3 to 5: backpropagation by hand, the numerical gradient, gradient descent------------------------
+# -- exercises 3 to 5: backpropagation by hand, the numerical gradient, gradient descent ---------
 
 def backprop_cases(rng, n_cases=3):
     """(params, X, y) in float64 for 2-h-2 networks of random widths, drawn from ``rng``; the
